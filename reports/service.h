@@ -1,0 +1,82 @@
+/*
+ * service.h - the services inventory and the traffic totals.
+ *
+ * Every flow, when it ends, is added to the service of its server endpoint
+ * (transport, address, port) and to the totals: encrypted, plaintext and
+ * unknown flows and bytes, and per-protocol counts.  This is what an
+ * auditor reads to see the encryption coverage of a segment.
+ */
+#ifndef LEAKSCAN_SERVICE_H
+#define LEAKSCAN_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../scanner/addr.h"
+
+enum service_verdict {
+    SV_UNKNOWN = 0,
+    SV_PLAINTEXT,
+    SV_ENCRYPTED,
+    SV_UPGRADED,        /* cleartext start, then TLS (counts as encrypted) */
+};
+
+/* A finished flow, as the inventory needs it (borrowed for the call). */
+struct service_flow {
+    uint8_t transport;
+    struct ipaddr server, client;
+    uint16_t port;
+    const char *protocol;       /* "MySQL", "TLS", "Unknown" (static strings) */
+    const char *app;            /* "Google" or NULL */
+    bool by_dpi;
+    enum service_verdict verdict;
+    uint64_t packets, bytes;
+    uint64_t first_ns, last_ns;
+    const char *host;           /* SNI / Host, "" if none */
+};
+
+void service_add_flow(const struct service_flow *sf);
+
+#define SERVICE_MAX_PROTOS 4u
+#define SERVICE_MAX_HOSTS 8u
+
+struct service_view {
+    uint8_t transport;
+    struct ipaddr server;
+    uint16_t port;
+    const char *protocol;               /* the protocol of most flows */
+    bool by_dpi;
+    const char *protocols[SERVICE_MAX_PROTOS];  /* all names seen */
+    size_t nprotocols;
+    const char *hosts[SERVICE_MAX_HOSTS];
+    size_t nhosts;
+    uint64_t flows, flows_encrypted, flows_plaintext, flows_unknown, flows_upgraded;
+    uint64_t bytes, packets;
+    const struct ipaddr *clients;
+    size_t nclients;
+    uint64_t clients_total;
+    uint64_t first_ns, last_ns;
+};
+
+/* Services in address order; n set to their count.  Valid until
+ * services_free(). */
+size_t services_count(void);
+void service_view_at(size_t i, struct service_view *v);
+void services_sort(void);
+
+struct traffic_totals {
+    uint64_t flows[4], bytes[4];        /* indexed by enum service_verdict */
+};
+const struct traffic_totals *services_totals(void);
+
+/* Per-protocol counts, in name order. */
+struct proto_count {
+    const char *name;
+    uint64_t flows, bytes;
+};
+const struct proto_count *services_protocols(size_t *n);
+
+void services_free(void);
+
+#endif

@@ -1,0 +1,235 @@
+/*
+ * reasm.c - TCP reassembly for one direction (see reasm.h).
+ *
+ * Sequence numbers wrap at 2^32; every comparison is a signed 32-bit
+ * difference (RFC 793 modular arithmetic).
+ */
+#include "reasm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "limits.h"
+#include "stats.h"
+
+struct reasm_seg {
+    struct reasm_seg *next;
+    uint32_t seq;
+    uint32_t len;               /* bytes held */
+    uint32_t wire;              /* bytes on the wire (> len after a snaplen cut) */
+    uint64_t pkt_no, ts_ns;
+    uint8_t data[];
+};
+
+static int32_t seq_diff(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b);
+}
+
+void reasm_syn(struct reasm_dir *r, uint32_t seq)
+{
+    if (r->started)
+        return;
+    r->started = true;
+    r->next_seq = seq + 1;
+}
+
+/* Delivers n captured bytes of wire bytes that start exactly at next_seq. */
+static void reasm_deliver(struct reasm_dir *r, const uint8_t *p, uint32_t n, uint32_t wire,
+                          uint64_t pkt_no, uint64_t ts_ns, const struct reasm_sink *sink)
+{
+    if (n > 0)
+        sink->data(sink->arg, p, n, pkt_no, ts_ns);
+    if (wire > n) {
+        g_stats.tcp_gaps++;
+        g_stats.tcp_gap_bytes += wire - n;
+        sink->gap(sink->arg, wire - n);
+    }
+    r->next_seq += wire;
+}
+
+static void seg_release(struct reasm_dir *r, struct reasm_seg *s)
+{
+    r->ooo_bytes -= s->len;
+    r->ooo_segs--;
+    g_stats.reasm_bytes -= s->len + sizeof *s;
+    free(s);
+}
+
+/* Delivers held segments that now continue the stream. */
+static void reasm_drain(struct reasm_dir *r, const struct reasm_sink *sink)
+{
+    while (r->ooo != NULL) {
+        struct reasm_seg *s = r->ooo;
+        int32_t d = seq_diff(s->seq, r->next_seq);
+        if (d > 0)
+            return;
+        r->ooo = s->next;
+        uint32_t skip = (uint32_t)-d;
+        if (skip < s->wire) {
+            uint32_t n = skip < s->len ? s->len - skip : 0;
+            reasm_deliver(r, s->data + (skip < s->len ? skip : s->len), n, s->wire - skip,
+                          s->pkt_no, s->ts_ns, sink);
+        }
+        seg_release(r, s);
+    }
+}
+
+/* Declares the hole before the first held segment lost, then drains. */
+static void reasm_skip_hole(struct reasm_dir *r, const struct reasm_sink *sink)
+{
+    if (r->ooo == NULL)
+        return;
+    int32_t d = seq_diff(r->ooo->seq, r->next_seq);
+    if (d > 0) {
+        g_stats.tcp_gaps++;
+        g_stats.tcp_gap_bytes += (uint32_t)d;
+        sink->gap(sink->arg, (uint32_t)d);
+        r->next_seq = r->ooo->seq;
+    }
+    reasm_drain(r, sink);
+}
+
+/* Holds [seq, seq+wire) minus what is already held.  Returns false when a
+ * cap refused it. */
+static bool reasm_hold(struct reasm_dir *r, uint32_t seq, const uint8_t *p, uint32_t n,
+                       uint32_t wire, uint64_t pkt_no, uint64_t ts_ns)
+{
+    struct reasm_seg **pp = &r->ooo;
+    /* find the first held segment that ends after seq */
+    while (*pp != NULL && seq_diff((*pp)->seq + (*pp)->wire, seq) <= 0)
+        pp = &(*pp)->next;
+    /* trim the front against it: first copy wins */
+    if (*pp != NULL && seq_diff((*pp)->seq, seq) <= 0) {
+        uint32_t cut = (uint32_t)seq_diff((*pp)->seq + (*pp)->wire, seq);
+        if (cut >= wire) {
+            g_stats.tcp_retransmitted++;
+            return true;
+        }
+        g_stats.tcp_overlaps++;
+        seq += cut;
+        wire -= cut;
+        p += cut < n ? cut : n;
+        n = cut < n ? n - cut : 0;
+        pp = &(*pp)->next;
+    }
+    /* trim the back against the next held segment */
+    if (*pp != NULL && seq_diff(seq + wire, (*pp)->seq) > 0) {
+        uint32_t keep = (uint32_t)seq_diff((*pp)->seq, seq);
+        g_stats.tcp_overlaps++;
+        wire = keep;
+        if (n > keep)
+            n = keep;
+        /* the rest of the new segment may extend past the next one: the
+         * part beyond is dropped; a retransmission will bring it again */
+    }
+    if (wire == 0)
+        return true;
+    if (r->ooo_bytes + n > REASM_MAX_OOO_BYTES || r->ooo_segs >= REASM_MAX_OOO_SEGS) {
+        g_stats.reasm_ooo_cap++;
+        return false;
+    }
+    if (g_stats.reasm_bytes + n > REASM_MEMCAP) {
+        g_stats.reasm_memcap++;
+        return false;
+    }
+    struct reasm_seg *s = malloc(sizeof *s + n);
+    if (s == NULL) {
+        g_stats.reasm_memcap++;
+        return false;
+    }
+    s->seq = seq;
+    s->len = n;
+    s->wire = wire;
+    s->pkt_no = pkt_no;
+    s->ts_ns = ts_ns;
+    if (n > 0)
+        memcpy(s->data, p, n);
+    s->next = *pp;
+    *pp = s;
+    r->ooo_bytes += n;
+    r->ooo_segs++;
+    g_stats.reasm_bytes += n + sizeof *s;
+    if (g_stats.reasm_bytes > g_stats.reasm_bytes_peak)
+        g_stats.reasm_bytes_peak = g_stats.reasm_bytes;
+    g_stats.tcp_out_of_order++;
+    return true;
+}
+
+void reasm_segment(struct reasm_dir *r, uint32_t seq, const uint8_t *p, uint32_t n,
+                   uint32_t wire, uint64_t pkt_no, uint64_t ts_ns,
+                   const struct reasm_sink *sink)
+{
+    if (wire == 0)
+        return;
+    if (!r->started) {
+        /* capture started mid-stream: this segment defines the start */
+        r->started = true;
+        r->next_seq = seq;
+    }
+    int32_t d = seq_diff(seq, r->next_seq);
+    if (d < 0) {
+        uint32_t old = (uint32_t)-d;
+        if (old >= wire) {
+            g_stats.tcp_retransmitted++;
+            return;
+        }
+        g_stats.tcp_overlaps++;
+        seq += old;
+        wire -= old;
+        p += old < n ? old : n;
+        n = old < n ? n - old : 0;
+        d = 0;
+    }
+    if (d == 0) {
+        /* in order: deliver straight from the packet, no copy */
+        if (r->ooo != NULL && seq_diff(seq + wire, r->ooo->seq) > 0) {
+            /* it overlaps held data: held data was first, keep it */
+            uint32_t keep = (uint32_t)seq_diff(r->ooo->seq, seq);
+            if (n > keep)
+                n = keep;
+            wire = keep;
+            g_stats.tcp_overlaps++;
+        }
+        reasm_deliver(r, p, n, wire, pkt_no, ts_ns, sink);
+        reasm_drain(r, sink);
+        return;
+    }
+    if (reasm_hold(r, seq, p, n, wire, pkt_no, ts_ns))
+        return;
+    /* No room to wait for the holes: declare them all lost, deliver what is
+     * held, then jump to this segment.  After this it is in order (or
+     * overlaps delivered data), so the call below never holds again. */
+    reasm_flush(r, sink);
+    d = seq_diff(seq, r->next_seq);
+    if (d > 0) {
+        g_stats.tcp_gaps++;
+        g_stats.tcp_gap_bytes += (uint32_t)d;
+        sink->gap(sink->arg, (uint32_t)d);
+        r->next_seq = seq;
+    }
+    reasm_segment(r, seq, p, n, wire, pkt_no, ts_ns, sink);
+}
+
+void reasm_acked(struct reasm_dir *r, uint32_t ack, const struct reasm_sink *sink)
+{
+    if (!r->started || r->ooo == NULL)
+        return;
+    if (seq_diff(ack, r->ooo->seq) > 0)
+        reasm_skip_hole(r, sink);
+}
+
+void reasm_flush(struct reasm_dir *r, const struct reasm_sink *sink)
+{
+    while (r->ooo != NULL)
+        reasm_skip_hole(r, sink);
+}
+
+void reasm_free(struct reasm_dir *r)
+{
+    while (r->ooo != NULL) {
+        struct reasm_seg *s = r->ooo;
+        r->ooo = s->next;
+        seg_release(r, s);
+    }
+}
