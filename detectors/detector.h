@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "../reports/finding.h"
+#include "../reports/service.h"
 #include "../scanner/addr.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -67,6 +68,11 @@ struct detector {
     const struct rule *const *rules;    /* rules this detector can fire */
     size_t nrules;
     size_t state_size;
+    /* Reads encrypted streams (the TLS detector): offered flows that start
+     * encrypted, kept when a flow switches to TLS, and attached at that
+     * moment when it was not attached yet (wants() is not asked then).
+     * Detectors without it never see encrypted bytes. */
+    bool tls;
     /* Attach to this flow?  Called once, when the protocol is decided. */
     bool (*wants)(const struct flow_view *f);
     void (*on_start)(struct det_ctx *ctx);                  /* optional */
@@ -101,5 +107,11 @@ void detector_flow_plaintext(struct det_ctx *ctx, const char *proto);
 
 /* The detector wants no more data from this flow (on_end still follows). */
 void detector_detach(struct det_ctx *ctx);
+
+/* Facts about the TLS of this flow, for the services inventory (the
+ * evidence an auditor needs for PCI DSS 4.2.1 and 12.3.3).  Fields left
+ * zero or empty are unknown.  May be called more than once per flow; the
+ * inventory keeps distinct values. */
+void detector_flow_tls(struct det_ctx *ctx, const struct service_tls *t);
 
 #endif

@@ -291,6 +291,67 @@ static cJSON *json_summary(const struct report_meta *m)
     return s;
 }
 
+static void tls_version_name(uint16_t v, char *buf, size_t len)
+{
+    if (v == 0x0002)
+        snprintf(buf, len, "SSL 2.0");
+    else if (v == 0x0300)
+        snprintf(buf, len, "SSL 3.0");
+    else if (v >= 0x0301 && v <= 0x0304)
+        snprintf(buf, len, "TLS 1.%u", (unsigned)(v - 0x0301));
+    else if ((v & 0xff00) == 0x7f00)
+        snprintf(buf, len, "TLS 1.3 draft %u", (unsigned)(v & 0xff));
+    else
+        snprintf(buf, len, "0x%04x", (unsigned)v);
+}
+
+static cJSON *string_array(const char *const *v, size_t n)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(arr, cJSON_CreateString(v[i]));
+    return arr;
+}
+
+static cJSON *json_cert(const struct service_tls *t)
+{
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "subject", t->cert_subject);
+    cJSON_AddStringToObject(c, "issuer", t->cert_issuer);
+    cJSON_AddStringToObject(c, "sans", t->cert_sans);
+    add_time(c, "not_before", t->cert_not_before_ns);
+    add_time(c, "not_after", t->cert_not_after_ns);
+    cJSON_AddStringToObject(c, "key", t->cert_key);
+    cJSON_AddStringToObject(c, "signature_algorithm", t->cert_sig_alg);
+    cJSON_AddBoolToObject(c, "self_signed", t->cert_self_signed);
+    cJSON_AddStringToObject(c, "sha256", t->cert_sha256);
+    return c;
+}
+
+/* The TLS a service showed, or NULL when it showed none. */
+static cJSON *json_service_tls(const struct service_view *v)
+{
+    if (v->ntls_versions == 0 && v->ntls_ciphers == 0 && v->ntls_certs == 0 &&
+        v->ntls_snis == 0 && v->ntls_ja3 == 0 && v->ntls_ja4 == 0 && !v->tls_cert_encrypted)
+        return NULL;
+    cJSON *t = cJSON_CreateObject();
+    cJSON *vers = cJSON_AddArrayToObject(t, "versions");
+    for (size_t i = 0; i < v->ntls_versions; i++) {
+        char buf[32];
+        tls_version_name(v->tls_versions[i], buf, sizeof buf);
+        cJSON_AddItemToArray(vers, cJSON_CreateString(buf));
+    }
+    cJSON_AddItemToObject(t, "ciphers", string_array(v->tls_cipher_names, v->ntls_ciphers));
+    cJSON_AddItemToObject(t, "sni", string_array(v->tls_snis, v->ntls_snis));
+    cJSON_AddItemToObject(t, "ja3", string_array(v->tls_ja3, v->ntls_ja3));
+    cJSON_AddItemToObject(t, "ja4", string_array(v->tls_ja4, v->ntls_ja4));
+    cJSON_AddBoolToObject(t, "certificate_encrypted", v->tls_cert_encrypted);
+    cJSON *certs = cJSON_AddArrayToObject(t, "certificates");
+    for (size_t i = 0; i < v->ntls_certs; i++)
+        cJSON_AddItemToArray(certs, json_cert(v->tls_certs[i]));
+    return t;
+}
+
 static cJSON *json_services(void)
 {
     cJSON *arr = cJSON_CreateArray();
@@ -317,11 +378,11 @@ static cJSON *json_services(void)
         add_u64(fl, "upgraded", v.flows_upgraded);
         add_u64(fl, "plaintext", v.flows_plaintext);
         add_u64(fl, "unknown", v.flows_unknown);
-        if (v.nhosts > 0) {
-            cJSON *ha = cJSON_AddArrayToObject(o, "hosts");
-            for (size_t k = 0; k < v.nhosts; k++)
-                cJSON_AddItemToArray(ha, cJSON_CreateString(v.hosts[k]));
-        }
+        if (v.nhosts > 0)
+            cJSON_AddItemToObject(o, "hosts", string_array(v.hosts, v.nhosts));
+        cJSON *tls = json_service_tls(&v);
+        if (tls != NULL)
+            cJSON_AddItemToObject(o, "tls", tls);
         cJSON_AddItemToObject(o, "clients", addr_array(v.clients, v.nclients));
         add_u64(o, "clients_total", v.clients_total);
         add_u64(o, "flows", v.flows);

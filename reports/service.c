@@ -15,6 +15,34 @@
 #include "u64set.h"
 
 #define SERVICE_COUNT_MAX 4096u
+#define TLS_MAX_VERSIONS 8u
+#define TLS_MAX_CIPHERS 8u
+#define TLS_MAX_NAMES 4u
+#define TLS_MAX_CERTS 4u
+
+/* The TLS details of one service, allocated when the first facts come. */
+struct service_tls_info {
+    uint16_t versions[TLS_MAX_VERSIONS];
+    size_t nversions;
+    uint16_t ciphers[TLS_MAX_CIPHERS];
+    char cipher_names[TLS_MAX_CIPHERS][64];
+    const char *cipher_ptrs[TLS_MAX_CIPHERS];
+    size_t nciphers;
+    char snis[TLS_MAX_NAMES][128];
+    const char *sni_ptrs[TLS_MAX_NAMES];
+    size_t nsnis;
+    char ja3[TLS_MAX_NAMES][33];
+    const char *ja3_ptrs[TLS_MAX_NAMES];
+    size_t nja3;
+    char ja4[TLS_MAX_NAMES][40];
+    const char *ja4_ptrs[TLS_MAX_NAMES];
+    size_t nja4;
+    struct service_tls certs[TLS_MAX_CERTS];
+    const struct service_tls *cert_ptrs[TLS_MAX_CERTS];
+    size_t ncerts;
+    bool cert_encrypted;
+};
+static size_t ntls_infos;
 
 struct service {
     uint8_t transport;
@@ -33,6 +61,7 @@ struct service {
     size_t nclients;
     struct u64set client_set;
     uint64_t first_ns, last_ns;
+    struct service_tls_info *tls;
 };
 
 static struct service **table;
@@ -74,15 +103,16 @@ static bool table_grow(void)
     return true;
 }
 
-static struct service *service_get(const struct service_flow *sf)
+static struct service *service_get(uint8_t transport, const struct ipaddr *server,
+                                   uint16_t port, uint64_t first_ns)
 {
-    uint64_t key = service_key(sf->transport, &sf->server, sf->port);
+    uint64_t key = service_key(transport, server, port);
     if (table_cap > 0) {
         size_t j = (size_t)key & (table_cap - 1);
         for (; table[j] != NULL; j = (j + 1) & (table_cap - 1)) {
             struct service *s = table[j];
-            if (s->key == key && s->transport == sf->transport && s->port == sf->port &&
-                addr_cmp(&s->server, &sf->server) == 0)
+            if (s->key == key && s->transport == transport && s->port == port &&
+                addr_cmp(&s->server, server) == 0)
                 return s;
         }
     }
@@ -99,11 +129,11 @@ static struct service *service_get(const struct service_flow *sf)
         return NULL;
     }
     all = na;
-    s->transport = sf->transport;
-    s->server = sf->server;
-    s->port = sf->port;
+    s->transport = transport;
+    s->server = *server;
+    s->port = port;
     s->key = key;
-    s->first_ns = sf->first_ns;
+    s->first_ns = first_ns;
     s->client_set.max = SERVICE_COUNT_MAX;
     size_t j = (size_t)key & (table_cap - 1);
     while (table[j] != NULL)
@@ -171,7 +201,7 @@ void service_add_flow(const struct service_flow *sf)
     totals.bytes[sf->verdict] += sf->bytes;
     totals_add_protocol(proto, sf->bytes);
 
-    struct service *s = service_get(sf);
+    struct service *s = service_get(sf->transport, &sf->server, sf->port, sf->first_ns);
     if (s == NULL) {
         g_stats.services_dropped++;
         return;
@@ -184,13 +214,95 @@ void service_add_flow(const struct service_flow *sf)
     s->by_verdict[sf->verdict]++;
     s->bytes += sf->bytes;
     s->packets += sf->packets;
-    if (sf->first_ns < s->first_ns)
+    if (s->first_ns == 0 || sf->first_ns < s->first_ns)
         s->first_ns = sf->first_ns;
     if (sf->last_ns > s->last_ns)
         s->last_ns = sf->last_ns;
     if (u64set_add(&s->client_set, hash64(&sf->client, sizeof sf->client, 0)) == 1 &&
         s->nclients < SERVICE_MAX_CLIENTS)
         s->clients[s->nclients++] = sf->client;
+}
+
+/* Adds v to a list of distinct strings kept in fixed slots of width bytes
+ * starting at base (ignored when the list is full). */
+static void name_add(char *base, const char **ptrs, size_t *n, size_t max, size_t width,
+                     const char *v)
+{
+    if (v == NULL || v[0] == '\0')
+        return;
+    for (size_t i = 0; i < *n; i++)
+        if (strncmp(ptrs[i], v, width - 1) == 0)
+            return;
+    if (*n >= max)
+        return;
+    char *slot = base + *n * width;
+    size_t len = strnlen(v, width - 1);
+    memcpy(slot, v, len);
+    slot[len] = '\0';
+    ptrs[*n] = slot;
+    (*n)++;
+}
+
+static void tls_merge(struct service_tls_info *ti, const struct service_tls *t)
+{
+    bool have = false;
+    for (size_t i = 0; i < ti->nversions; i++)
+        have |= ti->versions[i] == t->version;
+    if (t->version && !have && ti->nversions < TLS_MAX_VERSIONS)
+        ti->versions[ti->nversions++] = t->version;
+    have = false;
+    for (size_t i = 0; i < ti->nciphers; i++)
+        have |= ti->ciphers[i] == t->cipher;
+    if (t->cipher && !have && ti->nciphers < TLS_MAX_CIPHERS) {
+        size_t k = ti->nciphers++;
+        ti->ciphers[k] = t->cipher;
+        size_t len = strnlen(t->cipher_name, sizeof ti->cipher_names[k] - 1);
+        memcpy(ti->cipher_names[k], t->cipher_name, len);
+        ti->cipher_names[k][len] = '\0';
+        ti->cipher_ptrs[k] = ti->cipher_names[k];
+    }
+    name_add(&ti->snis[0][0], ti->sni_ptrs, &ti->nsnis, TLS_MAX_NAMES, sizeof ti->snis[0], t->sni);
+    name_add(&ti->ja3[0][0], ti->ja3_ptrs, &ti->nja3, TLS_MAX_NAMES, sizeof ti->ja3[0], t->ja3);
+    name_add(&ti->ja4[0][0], ti->ja4_ptrs, &ti->nja4, TLS_MAX_NAMES, sizeof ti->ja4[0], t->ja4);
+    ti->cert_encrypted |= t->cert_encrypted;
+    if (!t->cert_seen)
+        return;
+    for (size_t i = 0; i < ti->ncerts; i++)
+        if (strcmp(ti->certs[i].cert_sha256, t->cert_sha256) == 0)
+            return;
+    if (ti->ncerts < TLS_MAX_CERTS) {
+        ti->certs[ti->ncerts] = *t;
+        ti->cert_ptrs[ti->ncerts] = &ti->certs[ti->ncerts];
+        ti->ncerts++;
+    }
+}
+
+void service_add_tls(uint8_t transport, const struct ipaddr *server, uint16_t port,
+                     const struct service_tls *t)
+{
+    struct service *s = service_get(transport, server, port, 0);
+    if (s == NULL) {
+        g_stats.services_dropped++;
+        return;
+    }
+    if (s->tls == NULL) {
+        if (ntls_infos >= SERVICES_TLS_MAX) {
+            g_stats.tls_details_dropped++;
+            return;
+        }
+        s->tls = calloc(1, sizeof *s->tls);
+        if (s->tls == NULL) {
+            g_stats.tls_details_dropped++;
+            return;
+        }
+        ntls_infos++;
+    }
+    tls_merge(s->tls, t);
+}
+
+static int u16_cmp(const void *a, const void *b)
+{
+    return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
 }
 
 static int service_cmp(const void *a, const void *b)
@@ -219,8 +331,11 @@ void services_sort(void)
 {
     if (nall > 0)
         qsort(all, nall, sizeof *all, service_cmp);
-    for (size_t i = 0; i < nall; i++)
+    for (size_t i = 0; i < nall; i++) {
         qsort(all[i]->clients, all[i]->nclients, sizeof(struct ipaddr), addr_qcmp);
+        if (all[i]->tls != NULL)
+            qsort(all[i]->tls->versions, all[i]->tls->nversions, sizeof(uint16_t), u16_cmp);
+    }
     if (nprotos > 0)
         qsort(protos, nprotos, sizeof *protos, proto_cmp);
 }
@@ -268,6 +383,23 @@ void service_view_at(size_t i, struct service_view *v)
     v->clients_total = s->client_set.n;
     v->first_ns = s->first_ns;
     v->last_ns = s->last_ns;
+    const struct service_tls_info *ti = s->tls;
+    if (ti == NULL)
+        return;
+    v->tls_versions = ti->versions;
+    v->ntls_versions = ti->nversions;
+    v->tls_ciphers = ti->ciphers;
+    v->tls_cipher_names = ti->cipher_ptrs;
+    v->ntls_ciphers = ti->nciphers;
+    v->tls_snis = ti->sni_ptrs;
+    v->ntls_snis = ti->nsnis;
+    v->tls_ja3 = ti->ja3_ptrs;
+    v->ntls_ja3 = ti->nja3;
+    v->tls_ja4 = ti->ja4_ptrs;
+    v->ntls_ja4 = ti->nja4;
+    v->tls_certs = ti->cert_ptrs;
+    v->ntls_certs = ti->ncerts;
+    v->tls_cert_encrypted = ti->cert_encrypted;
 }
 
 const struct traffic_totals *services_totals(void)
@@ -285,6 +417,7 @@ void services_free(void)
 {
     for (size_t i = 0; i < nall; i++) {
         u64set_free(&all[i]->client_set);
+        free(all[i]->tls);
         free(all[i]);
     }
     free(all);
@@ -293,6 +426,6 @@ void services_free(void)
     all = NULL;
     table = NULL;
     protos = NULL;
-    nall = table_cap = nprotos = 0;
+    nall = table_cap = nprotos = ntls_infos = 0;
     memset(&totals, 0, sizeof totals);
 }

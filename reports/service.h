@@ -38,6 +38,31 @@ struct service_flow {
 
 void service_add_flow(const struct service_flow *sf);
 
+/* What one flow showed of its TLS (detectors/tls.c fills it).  Strings are
+ * NUL-terminated; empty or zero means not seen. */
+struct service_tls {
+    uint16_t version;           /* negotiated: 0x0300 SSL 3.0 .. 0x0304 TLS 1.3; 0x0002 SSL 2 */
+    uint16_t cipher;            /* negotiated cipher suite (IANA number) */
+    char cipher_name[64];       /* its IANA name, "TLS_AES_256_GCM_SHA384" */
+    char sni[128];
+    char alpn[32];              /* negotiated ALPN protocol */
+    char ja3[33], ja3s[33], ja4[40];
+    bool cert_seen;             /* a certificate was readable (TLS 1.2 and below) */
+    bool cert_encrypted;        /* TLS 1.3: the certificate was encrypted */
+    char cert_subject[160];
+    char cert_issuer[160];
+    char cert_sans[256];        /* comma-separated */
+    uint64_t cert_not_before_ns, cert_not_after_ns;
+    char cert_key[24];          /* "RSA 2048", "EC P-256" */
+    char cert_sig_alg[40];      /* "sha256WithRSAEncryption" */
+    char cert_sha256[65];
+    bool cert_self_signed;
+};
+
+/* Adds TLS facts to the service of (transport, server, port). */
+void service_add_tls(uint8_t transport, const struct ipaddr *server, uint16_t port,
+                     const struct service_tls *t);
+
 #define SERVICE_MAX_PROTOS 4u
 #define SERVICE_MAX_HOSTS 8u
 
@@ -57,7 +82,24 @@ struct service_view {
     size_t nclients;
     uint64_t clients_total;
     uint64_t first_ns, last_ns;
+    /* TLS seen on this service: distinct versions and ciphers, names, and
+     * certificates (a few distinct of each, see service.c) */
+    const uint16_t *tls_versions;
+    size_t ntls_versions;
+    const struct service_tls *const *tls_certs;     /* distinct by cert_sha256 */
+    size_t ntls_certs;
+    const uint16_t *tls_ciphers;
+    const char *const *tls_cipher_names;
+    size_t ntls_ciphers;
+    const char *const *tls_snis;
+    size_t ntls_snis;
+    const char *const *tls_ja3;
+    size_t ntls_ja3;
+    const char *const *tls_ja4;
+    size_t ntls_ja4;
+    bool tls_cert_encrypted;
 };
+
 
 /* Services in address order; n set to their count.  Valid until
  * services_free(). */

@@ -41,6 +41,7 @@ struct call {
 };
 
 static struct engine_options options;
+static const struct detector *const *detectors = detector_registry;
 static uint64_t last_sweep_ns;
 static bool classify_ready;
 
@@ -364,44 +365,105 @@ static void view_build(struct flow *f)
     v->ndpi_app = f->cls.app;
 }
 
+void engine_use_detectors(const struct detector *const *list)
+{
+    detectors = list != NULL ? list : detector_registry;
+}
+
+static size_t detectors_len(void)
+{
+    size_t n = 0;
+    while (detectors[n] != NULL)
+        n++;
+    return n;
+}
+
+static bool slot_attached(const struct flow *f, const struct detector *det)
+{
+    for (uint32_t i = 0; i < f->nslots; i++)
+        if (f->slots[i].det == det)
+            return true;
+    return false;
+}
+
+/* Adds a slot for det (the array holds one per detector, so it never
+ * moves while a callback runs) and calls on_start. */
+static void slot_attach(struct flow *f, const struct detector *det)
+{
+    if (f->slots == NULL) {
+        f->slots = calloc(detectors_len(), sizeof *f->slots);
+        if (f->slots == NULL)
+            return;
+    }
+    struct det_slot *s = &f->slots[f->nslots];
+    memset(s, 0, sizeof *s);
+    s->det = det;
+    s->state = calloc(1, det->state_size ? det->state_size : 1);
+    if (s->state == NULL)
+        return;
+    f->nslots++;
+    f->nactive++;
+    if (det->on_start != NULL) {
+        struct call call;
+        struct det_ctx ctx = ctx_make(f, s, &call, 0, f->first_ns);
+        det->on_start(&ctx);
+    }
+}
+
+/* Offers the flow to every detector; an encrypted flow only to those that
+ * read TLS. */
 static void attach_detectors(struct flow *f)
 {
-    size_t n = detector_count();
+    size_t n = detectors_len();
     if (n == 0 || f->view == NULL)
         return;
+    bool encrypted = f->verdict == VERDICT_ENCRYPTED;
     for (int d = 0; d < 2; d++) {
         f->view->head[d] = f->hold[d].buf;
         f->view->head_len[d] = f->hold[d].len;
     }
-    for (size_t i = 0; i < n; i++) {
-        const struct detector *det = detector_registry[i];
-        if (det->wants != NULL && !det->wants(f->view))
+    const struct detector *want[64];
+    size_t nwant = 0;
+    for (size_t i = 0; i < n && nwant < ARRAY_LEN(want); i++) {
+        const struct detector *det = detectors[i];
+        if (encrypted && !det->tls)
             continue;
-        if (f->slots == NULL) {
-            f->slots = calloc(n, sizeof *f->slots);
-            if (f->slots == NULL)
-                break;
-        }
-        struct det_slot *s = &f->slots[f->nslots];
-        s->det = det;
-        s->state = calloc(1, det->state_size ? det->state_size : 1);
-        if (s->state == NULL)
-            continue;
-        f->nslots++;
-        f->nactive++;
+        if (det->wants == NULL || det->wants(f->view))
+            want[nwant++] = det;
     }
     for (int d = 0; d < 2; d++) {
         f->view->head[d] = NULL;
         f->view->head_len[d] = 0;
     }
-    for (uint32_t i = 0; i < f->nslots; i++) {
-        struct det_slot *s = &f->slots[i];
-        if (s->det->on_start != NULL) {
-            struct call call;
-            struct det_ctx ctx = ctx_make(f, s, &call, 0, f->first_ns);
-            s->det->on_start(&ctx);
-        }
+    for (size_t i = 0; i < nwant; i++)
+        slot_attach(f, want[i]);
+}
+
+/* The flow switched to TLS: cleartext detectors stop, TLS readers take
+ * over from the bytes that follow. */
+static void flow_upgrade(struct flow *f)
+{
+    if (f->verdict != VERDICT_ENCRYPTED && f->verdict != VERDICT_UPGRADED) {
+        f->verdict = VERDICT_UPGRADED;
+        g_stats.tls_upgrades++;
     }
+    for (uint32_t i = 0; i < f->nslots; i++)
+        if (!f->slots[i].det->tls)
+            slot_detach(f, &f->slots[i]);
+    if (!f->decided || f->view == NULL || f->single_slot)
+        return;
+    if (f->stream_skipped) {
+        /* reassembly was idle while nobody listened: restart it at the
+         * next segment, as for a capture that starts mid-stream */
+        for (int d = 0; d < 2; d++) {
+            reasm_free(&f->rd[d]);
+            f->rd[d].started = false;
+        }
+        f->stream_skipped = false;
+    }
+    for (size_t i = 0; detectors[i] != NULL; i++)
+        if (detectors[i]->tls && !slot_attached(f, detectors[i]))
+            slot_attach(f, detectors[i]);
 }
 
 /* The protocol is known (or will never be): attach detectors and replay. */
@@ -421,8 +483,7 @@ static void flow_decide(struct flow *f, const struct classify_result *res)
     if (f->verdict == VERDICT_UNKNOWN && f->cls.by_dpi && (f->payload[0] || f->payload[1]))
         f->verdict = f->cls.encrypted_proto ? VERDICT_ENCRYPTED : VERDICT_PLAINTEXT;
     view_build(f);
-    if (f->verdict != VERDICT_ENCRYPTED)
-        attach_detectors(f);
+    attach_detectors(f);
     hold_replay(f);
 }
 
@@ -487,10 +548,7 @@ static void check_upgrade(struct flow *f, int d, const struct packet *pkt)
         return;
     if (!is_client_hello(pkt->payload, pkt->payload_len))
         return;
-    f->verdict = VERDICT_UPGRADED;
-    g_stats.tls_upgrades++;
-    for (uint32_t i = 0; i < f->nslots; i++)
-        slot_detach(f, &f->slots[i]);
+    flow_upgrade(f);
 }
 
 static void flow_payload(struct flow *f, int d, const struct packet *pkt)
@@ -499,10 +557,13 @@ static void flow_payload(struct flow *f, int d, const struct packet *pkt)
     struct reasm_sink sink = { sink_data, sink_gap, &arg };
     if (f->transport == 6) {
         uint32_t seq = pkt->seq + ((pkt->tcp_flags & TCP_SYN) ? 1u : 0u);
-        if (flow_wants_stream(f))
+        if (flow_wants_stream(f)) {
             reasm_segment(&f->rd[d], seq, pkt->payload, pkt->payload_len,
                           pkt->payload_wire, pkt->pkt_no, pkt->ts_ns, &sink);
-        else if (!f->sniffed[d])
+            return;
+        }
+        f->stream_skipped = true;
+        if (!f->sniffed[d])
             verdict_first_bytes(f, d, pkt->payload, pkt->payload_len);
         return;
     }
@@ -777,12 +838,15 @@ void detector_emit(struct det_ctx *ctx, const struct rule *rule, enum dir d,
 void detector_flow_encrypted(struct det_ctx *ctx)
 {
     struct call *call = ctx->engine;
+    slot_detach(call->flow, call->slot);
+    flow_upgrade(call->flow);
+}
+
+void detector_flow_tls(struct det_ctx *ctx, const struct service_tls *t)
+{
+    struct call *call = ctx->engine;
     struct flow *f = call->flow;
-    if (f->verdict != VERDICT_ENCRYPTED && f->verdict != VERDICT_UPGRADED) {
-        f->verdict = VERDICT_UPGRADED;
-        g_stats.tls_upgrades++;
-    }
-    slot_detach(f, call->slot);
+    service_add_tls(f->transport, &f->addr[1], f->port[1], t);
 }
 
 void detector_flow_plaintext(struct det_ctx *ctx, const char *proto)
@@ -829,6 +893,7 @@ int engine_run_detector(const struct detector *det, const struct flow_view *fv,
     f->port[0] = fv->client_port;
     f->port[1] = fv->server_port;
     f->decided = true;
+    f->single_slot = true;
     f->cls.name = fv->protocol != NULL ? fv->protocol : "Unknown";
     f->cls.by_dpi = fv->by_dpi;
     f->view = v;

@@ -35,6 +35,10 @@ void engine_finish(void);
 /* Frees everything (after the report is written). */
 void engine_free(void);
 
+/* Test support: the detectors offered to new flows (a NULL-terminated
+ * list); NULL restores detectors/registry.c. */
+void engine_use_detectors(const struct detector *const *list);
+
 /*
  * Test support: runs one detector over a scripted conversation exactly as
  * the engine delivers a reassembled stream, with the conversation cut into

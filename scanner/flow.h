@@ -82,6 +82,8 @@ struct flow {
     enum flow_verdict verdict;
     const char *proto_override;         /* a detector's name for the protocol */
     bool sniffed[2];                    /* first payload bytes looked at */
+    bool stream_skipped;                /* payload passed by without reassembly */
+    bool single_slot;                   /* engine_run_detector's flow: no takeover */
 
     struct flow_view *view;             /* what detectors see, once decided */
     struct det_slot *slots;

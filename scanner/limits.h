@@ -62,6 +62,9 @@
 /* Services (server endpoints) in the inventory. */
 #define SERVICES_MAX            65536u
 #define SERVICE_MAX_CLIENTS     16u
+/* Services that keep TLS details (versions, ciphers, certificates: about
+ * 6 KiB each); past it the details are counted, not kept. */
+#define SERVICES_TLS_MAX        8192u
 /* Findings one flow remembers having fed (to count flows per finding). */
 #define FLOW_MAX_FINDINGS       8u
 

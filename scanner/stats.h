@@ -48,7 +48,8 @@
     X(classify_giveups)     /* flows nDPI could not name */ \
     X(tls_upgrades)         /* plaintext flows that switched to TLS */ \
     X(findings_dropped)     /* FINDINGS_MAX hit (cap hit) */ \
-    X(services_dropped)     /* SERVICES_MAX hit (cap hit) */
+    X(services_dropped)     /* SERVICES_MAX hit (cap hit) */ \
+    X(tls_details_dropped)  /* SERVICES_TLS_MAX hit: TLS facts counted, not kept */
 
 struct stats {
 #define STATS_DECLARE(name) uint64_t name;
