@@ -14,9 +14,9 @@ PKGS     := libpcap libndpi libcjson libcrypto zlib
 VERSION  := 0.1.0
 CC       ?= cc
 OPT      ?= -O2 -g
-CFLAGS   += -std=gnu11 $(OPT) -Wall -Wextra -MMD -MP -DLEAKSCAN_VERSION='"$(VERSION)"' \
+CFLAGS   += -std=gnu11 -pthread $(OPT) -Wall -Wextra -MMD -MP -DLEAKSCAN_VERSION='"$(VERSION)"' \
             $(shell pkg-config --cflags $(PKGS))
-LDLIBS   += $(shell pkg-config --libs $(PKGS))
+LDLIBS   += $(shell pkg-config --libs $(PKGS)) -pthread
 
 BUILD    ?= build/rel
 SRC      := $(wildcard scanner/*.c detectors/*.c reports/*.c)

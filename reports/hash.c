@@ -3,8 +3,15 @@
  */
 #include "hash.h"
 
+#include <stdbool.h>
+#include <string.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 struct sha256_stream {
     EVP_MD_CTX *ctx;
@@ -54,4 +61,64 @@ void sha256_once(const void *p, size_t n, uint8_t out[32])
 {
     unsigned int len = 0;
     EVP_Digest(p, n, out, &len, EVP_sha256(), NULL);
+}
+
+struct sha256_job {
+    pthread_t thread;
+    int fd;
+    bool ok;
+    char hex[65];
+};
+
+static void *sha256_file_run(void *arg)
+{
+    struct sha256_job *job = arg;
+    struct sha256_stream *s = sha256_stream_new();
+    size_t cap = 1 << 20;
+    char *buf = malloc(cap);
+    job->ok = s != NULL && buf != NULL;
+    while (job->ok) {
+        ssize_t n = read(job->fd, buf, cap);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            job->ok = false;
+        if (n <= 0)
+            break;
+        sha256_stream_update(s, buf, (size_t)n);
+    }
+    free(buf);
+    sha256_stream_final(s, job->hex);
+    if (!job->ok)
+        job->hex[0] = '\0';
+    return NULL;
+}
+
+struct sha256_job *sha256_file_start(const char *path)
+{
+    struct sha256_job *job = calloc(1, sizeof *job);
+    if (job == NULL)
+        return NULL;
+    job->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (job->fd < 0) {
+        free(job);
+        return NULL;
+    }
+    if (pthread_create(&job->thread, NULL, sha256_file_run, job) != 0) {
+        close(job->fd);
+        free(job);
+        return NULL;
+    }
+    return job;
+}
+
+void sha256_file_finish(struct sha256_job *job, char hex[65])
+{
+    hex[0] = '\0';
+    if (job == NULL)
+        return;
+    pthread_join(job->thread, NULL);
+    close(job->fd);
+    memcpy(hex, job->hex, 65);
+    free(job);
 }

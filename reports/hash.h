@@ -18,6 +18,14 @@ struct sha256_stream *sha256_stream_new(void);
 void sha256_stream_update(struct sha256_stream *s, const void *p, size_t n);
 void sha256_stream_final(struct sha256_stream *s, char hex[65]);
 
+/* Hashes a regular file on a thread of its own, so the digest costs the
+ * scan nothing on a machine with a second core.  start() returns NULL when
+ * the thread cannot be started (hash inline then); finish() waits, writes
+ * the hex digest ("" on a read error) and frees. */
+struct sha256_job;
+struct sha256_job *sha256_file_start(const char *path);
+void sha256_file_finish(struct sha256_job *job, char hex[65]);
+
 /* One-shot digest of p/n into out[32]. */
 void sha256_once(const void *p, size_t n, uint8_t out[32]);
 

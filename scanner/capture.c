@@ -1,10 +1,11 @@
 /*
  * capture.c - libpcap behind the interface of capture.h.
  *
- * Offline: the file is read through a stdio cookie that hashes every byte
- * libpcap reads (SHA-256 of the input with no second pass, which also works
- * for standard input), and that drains the rest of the file into the hash
- * when libpcap stops early, so the digest is always that of the file.
+ * Offline: a regular file is hashed (SHA-256) by a thread of its own while
+ * libpcap reads it, so the digest costs the scan nothing on a second core.
+ * Standard input cannot be read twice: it goes through a stdio cookie that
+ * hashes every byte libpcap reads and drains the rest into the hash when
+ * libpcap stops early, so the digest is always that of the whole input.
  * Timestamps are asked for in nanoseconds.
  *
  * Live: pcap_create/pcap_activate with a large snaplen (nDPI and the
@@ -115,6 +116,7 @@ struct offline_arg {
     struct report_input *in;
     int dlt;
     struct hashing_file *hf;
+    FILE *file;                 /* the file libpcap reads, for the position */
     bool progress;
     uint64_t next_progress_ns;
     off_t size;
@@ -126,10 +128,15 @@ static void offline_progress(struct offline_arg *a)
     if (now < a->next_progress_ns)
         return;
     a->next_progress_ns = now + 1000000000ULL;
-    double mib = (double)a->hf->bytes / (1024.0 * 1024.0);
+    uint64_t pos = a->hf->bytes;
+    if (a->file != NULL) {
+        off_t o = ftello(a->file);
+        pos = o > 0 ? (uint64_t)o : 0;
+    }
+    double mib = (double)pos / (1024.0 * 1024.0);
     if (a->size > 0)
         fprintf(stderr, "\rleakscan: %s: %.0f MiB (%.0f%%), %llu packets, %llu flows   ",
-                a->in->path, mib, 100.0 * (double)a->hf->bytes / (double)a->size,
+                a->in->path, mib, 100.0 * (double)pos / (double)a->size,
                 (unsigned long long)a->in->packets, (unsigned long long)g_stats.flows);
     else
         fprintf(stderr, "\rleakscan: %s: %.0f MiB, %llu packets   ", a->in->path, mib,
@@ -176,6 +183,7 @@ int capture_file(const char *path, struct report_input *in, bool progress)
     struct offline_arg arg;
     pcap_t *p = NULL;
     FILE *cookie = NULL;
+    struct sha256_job *job = NULL;
     int rc = -1;
 
     memset(&hf, 0, sizeof hf);
@@ -192,6 +200,7 @@ int capture_file(const char *path, struct report_input *in, bool progress)
     }
     struct stat st;
     off_t size = 0;
+    memset(&st, 0, sizeof st);
     if (fstat(fileno(hf.fp), &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
             input_error(in, "%s", "is a directory");
@@ -200,22 +209,32 @@ int capture_file(const char *path, struct report_input *in, bool progress)
         if (S_ISREG(st.st_mode))
             size = st.st_size;
     }
-    hf.sha = sha256_stream_new();
-    cookie_io_functions_t io = { .read = hf_read, .write = NULL, .seek = NULL,
-                                 .close = hf_close };
-    cookie = fopencookie(&hf, "rb", io);
-    if (hf.sha == NULL || cookie == NULL) {
-        input_error(in, "%s", "out of memory");
-        goto out;
+    /* A regular file is hashed on a thread of its own and handed to
+     * libpcap as it is; a pipe goes through the hashing cookie. */
+    if (!is_stdin && S_ISREG(st.st_mode))
+        job = sha256_file_start(path);
+    FILE *src;
+    if (job != NULL) {
+        hf.magic_len = fread(hf.magic, 1, sizeof hf.magic, hf.fp);
+        rewind(hf.fp);
+        src = hf.fp;
+    } else {
+        hf.sha = sha256_stream_new();
+        cookie_io_functions_t io = { .read = hf_read, .write = NULL, .seek = NULL,
+                                     .close = hf_close };
+        cookie = fopencookie(&hf, "rb", io);
+        if (hf.sha == NULL || cookie == NULL) {
+            input_error(in, "%s", "out of memory");
+            goto out;
+        }
+        src = cookie;
     }
     errbuf[0] = '\0';
-    p = pcap_fopen_offline_with_tstamp_precision(cookie, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    p = pcap_fopen_offline_with_tstamp_precision(src, PCAP_TSTAMP_PRECISION_NANO, errbuf);
     in->format = format_of(hf.magic, hf.magic_len);
     if (p == NULL) {
         /* libpcap closes nothing on failure */
-        fclose(cookie);
-        cookie = NULL;
-        if (hf.bytes == 0)
+        if (hf.magic_len == 0)
             input_error(in, "%s", "empty file: not a capture");
         else if (strcmp(in->format, "unknown") == 0)
             input_error(in, "not a pcap or pcapng capture (%s)", errbuf);
@@ -223,6 +242,8 @@ int capture_file(const char *path, struct report_input *in, bool progress)
             input_error(in, "cannot read the capture header: %s", errbuf);
         goto out;
     }
+    if (src == hf.fp)
+        hf.fp = NULL;               /* pcap_close() closes it */
     cookie = NULL;                  /* owned by the pcap handle now */
     int dlt = pcap_datalink(p);
     const char *name = pcap_datalink_val_to_name(dlt);
@@ -236,6 +257,7 @@ int capture_file(const char *path, struct report_input *in, bool progress)
     arg.in = in;
     arg.dlt = dlt;
     arg.hf = &hf;
+    arg.file = job != NULL ? pcap_file(p) : NULL;
     arg.progress = progress;
     arg.next_progress_ns = now_mono_ns() + 1000000000ULL;
     arg.size = size;
@@ -263,7 +285,13 @@ out:
         drain_into_hash(&hf);
         sha256_stream_final(hf.sha, in->sha256);
     }
-    in->bytes = hf.bytes;
+    if (job != NULL) {
+        sha256_file_finish(job, in->sha256);
+        if (size > 0)
+            in->bytes = (uint64_t)size;
+    } else {
+        in->bytes = hf.bytes;
+    }
     if (hf.fp != NULL && !is_stdin)
         fclose(hf.fp);
     return rc;

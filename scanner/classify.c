@@ -4,8 +4,8 @@
  * Follows ../shared/docs/ndpi-4.2-notes.md: one module, the full protocol
  * bitmask, direction detection off (we set packet_direction ourselves, 0 =
  * client to server), packets passed from the IP header with the time in
- * milliseconds.  A flow is decided once nDPI names it and has no extra
- * dissection left; the engine gives up after a few packets otherwise.
+ * milliseconds.  A flow is decided as soon as nDPI names it; the engine
+ * gives up after a few packets otherwise.
  * Port and IP guesses are never taken as identifications: giveup runs with
  * guessing off, and only DPI confidence sets by_dpi.
  */
@@ -88,8 +88,9 @@ bool classify_packet(struct classify_flow *cf, const uint8_t *l3, uint32_t len,
                                                     ts_ns / 1000000u);
     if (p.app_protocol == NDPI_PROTOCOL_UNKNOWN && p.master_protocol == NDPI_PROTOCOL_UNKNOWN)
         return false;
-    if (ndpi_extra_dissection_possible(nd, f))
-        return false;
+    /* Named: that is all we take from nDPI.  Its extra dissection (TLS
+     * certificates, mail credentials) is done by our own detectors over
+     * the reassembled stream, so feeding it more packets is wasted time. */
     classify_fill(f, p, out);
     return true;
 }

@@ -110,8 +110,10 @@ static bool is_client_hello(const uint8_t *p, uint32_t n)
 static void verdict_first_bytes(struct flow *f, int d, const uint8_t *p, uint32_t n)
 {
     f->sniffed[d] = true;
-    if (f->verdict == VERDICT_UNKNOWN && sniff_encrypted(p, n, f->transport))
+    if (f->verdict == VERDICT_UNKNOWN && sniff_encrypted(p, n, f->transport)) {
         f->verdict = VERDICT_ENCRYPTED;
+        f->tls_start = d == 0 && is_client_hello(p, n);
+    }
 }
 
 /* ---------------------------------------------------------------- detectors */
@@ -269,8 +271,7 @@ static void flow_gap(struct flow *f, int d, uint64_t len)
 
 static void hold_free(struct hold *h)
 {
-    if (h->buf != NULL)
-        g_stats.reasm_bytes -= CLASSIFY_HOLD_BYTES;
+    g_stats.reasm_bytes -= h->cap;
     free(h->buf);
     memset(h, 0, sizeof *h);
 }
@@ -282,15 +283,23 @@ static bool hold_add(struct hold *h, const uint8_t *p, uint32_t n, uint64_t pkt_
 {
     if (h->len + n > CLASSIFY_HOLD_BYTES || h->nchunks >= HOLD_MAX_CHUNKS)
         return false;
-    if (h->buf == NULL) {
-        if (g_stats.reasm_bytes + CLASSIFY_HOLD_BYTES > REASM_MEMCAP)
+    if (h->len + n > h->cap) {
+        /* grow in steps: most flows are decided within a few hundred bytes */
+        uint32_t cap = h->cap ? h->cap : 1024;
+        while (cap < h->len + n)
+            cap *= 2;
+        if (cap > CLASSIFY_HOLD_BYTES)
+            cap = CLASSIFY_HOLD_BYTES;
+        if (g_stats.reasm_bytes + (cap - h->cap) > REASM_MEMCAP)
             return false;
-        h->buf = malloc(CLASSIFY_HOLD_BYTES);
-        if (h->buf == NULL)
+        uint8_t *nb = realloc(h->buf, cap);
+        if (nb == NULL)
             return false;
-        g_stats.reasm_bytes += CLASSIFY_HOLD_BYTES;
+        g_stats.reasm_bytes += cap - h->cap;
         if (g_stats.reasm_bytes > g_stats.reasm_bytes_peak)
             g_stats.reasm_bytes_peak = g_stats.reasm_bytes;
+        h->buf = nb;
+        h->cap = cap;
     }
     memcpy(h->buf + h->len, p, n);
     h->len += n;
@@ -637,8 +646,28 @@ static void classify_step(struct flow *f, int d, const struct packet *pkt)
 {
     if (f->decided)
         return;
+    /* A flow that opened with a TLS handshake is TLS: no need for nDPI,
+     * whose ClientHello parsing (JA3 strings, certificates) is the most
+     * expensive thing it does.  The TLS detector reads the handshake. */
+    if (f->verdict == VERDICT_ENCRYPTED && f->transport == 6 && f->tls_start) {
+        struct classify_result res;
+        memset(&res, 0, sizeof res);
+        res.name = "TLS";
+        res.by_dpi = true;
+        res.encrypted_proto = true;
+        flow_decide(f, &res);
+        return;
+    }
     if (pkt->payload_len > 0)
         f->classify_pkts++;
+    /* Pure ACKs teach nDPI nothing after the handshake: skip them (it
+     * still sees the SYNs, the first ACK, FIN/RST and every payload). */
+    bool bare_ack = pkt->payload_len == 0 && !(pkt->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST));
+    if (f->transport == 6 && bare_ack) {
+        if (f->ack_fed)
+            return;
+        f->ack_fed = true;
+    }
     if (f->cf != NULL) {
         g_stats.classify_calls++;
         struct classify_result res;

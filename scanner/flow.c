@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../reports/u64set.h"
 #include "limits.h"
 #include "stats.h"
 
@@ -29,13 +28,30 @@ static const uint64_t list_timeout_ns[LIST_COUNT] = {
     [LIST_UDP] = FLOW_UDP_IDLE_S * NS,
 };
 
-/* Hash of the tuple that does not depend on the direction. */
+static uint64_t mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
+/* Hash of one endpoint: the address as two 64-bit words and the port. */
+static uint64_t endpoint_hash(const struct ipaddr *a, uint16_t port)
+{
+    uint64_t lo, hi;
+    memcpy(&lo, a->b, 8);
+    memcpy(&hi, a->b + 8, 8);
+    return mix64(lo * 0x9e3779b97f4a7c15ULL ^ hi * 0xc2b2ae3d27d4eb4fULL ^ port);
+}
+
+/* Hash of the tuple that does not depend on the direction (the two
+ * endpoint hashes are combined with a symmetric operation). */
 static uint32_t flow_hash(uint8_t transport, const struct ipaddr *a, uint16_t ap,
                           const struct ipaddr *b, uint16_t bp)
 {
-    uint64_t ha = hash64(a->b, 16, ap);
-    uint64_t hb = hash64(b->b, 16, bp);
-    return (uint32_t)((ha ^ hb ^ transport) % FLOW_BUCKETS);
+    uint64_t h = endpoint_hash(a, ap) + endpoint_hash(b, bp);
+    return (uint32_t)(mix64(h ^ transport) % FLOW_BUCKETS);
 }
 
 static bool flow_matches(const struct flow *f, uint8_t transport, const struct ipaddr *src,

@@ -44,6 +44,7 @@ struct hold_chunk {
 struct hold {
     uint8_t *buf;
     uint32_t len;
+    uint32_t cap;
     uint32_t nchunks;
     struct hold_chunk chunk[HOLD_MAX_CHUNKS];
 };
@@ -76,12 +77,14 @@ struct flow {
     struct reasm_dir rd[2];
     struct classify_flow *cf;           /* nDPI state until decided */
     uint32_t classify_pkts;
+    bool ack_fed;                       /* nDPI has seen one bare ACK */
     bool decided;                       /* protocol decided, detectors attached */
     struct classify_result cls;
     struct hold hold[2];
     enum flow_verdict verdict;
     const char *proto_override;         /* a detector's name for the protocol */
     bool sniffed[2];                    /* first payload bytes looked at */
+    bool tls_start;                     /* the client opened with a ClientHello */
     bool stream_skipped;                /* payload passed by without reassembly */
     bool single_slot;                   /* engine_run_detector's flow: no takeover */
 
