@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# record.sh - record the sample captures in samples/ from real servers and clients.
+#
+#   samples/record.sh                 record every sample
+#   samples/record.sh mysql-tls ...   (re)record only these (names without .pcap)
+#   samples/record.sh --list          print the sample names
+#
+# Each sample is recorded by a fresh copy of this script inside its own private
+# network namespace (unshare -n), where only lo exists, at its default MTU: the
+# servers of tests/lib/servers.sh listen on 127.0.0.1 at the standard ports (or
+# the odd port the sample is about), the Debian clients talk to them and tcpdump
+# writes the capture.  Nothing leaves the machine.  The content is fixed (see
+# "Fixed test data" in tests/lib/servers.sh); times, client ports, TLS keys and
+# certificates change on every recording.  A capture replaces the one in samples/
+# only when its recording succeeded.  samples/README.md says what each contains.
+#
+# Needs root and the packages need_pkgs installs (Debian 12).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+# shellcheck source=../tests/lib/servers.sh
+source "$ROOT/tests/lib/servers.sh"
+
+SAMPLES=(http-plain https mysql-plain mysql-tls mysql-require-tls mysql-port
+         pgsql-password pgsql-scram pgsql-md5 pgsql-tls redis-auth)
+
+log() { printf '[record %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+# ---------------------------------------------------------------- one function per sample
+# Each runs in the namespace with SRV_WORK set, and writes $SRV_WORK/out.pcap.
+
+rec_http_plain() {
+    nginx_start 80 443
+    cap_start "$SRV_WORK/out.pcap" 'tcp port 80'
+    http_drive http://localhost --resolve "localhost:80:$SRV_IP"
+    cap_stop
+}
+
+rec_https() {
+    nginx_start 80 443
+    local tls=(--resolve "localhost:443:$SRV_IP" --cacert "$SRV_PKI/ca.crt")
+    cap_start "$SRV_WORK/out.pcap" 'tcp port 443'
+    http_drive https://localhost "${tls[@]}" --tlsv1.2 --tls-max 1.2
+    http_drive https://localhost "${tls[@]}" --tlsv1.3
+    cap_stop
+}
+
+rec_mysql_plain() {
+    mariadb_start main 3306 tls
+    cap_start "$SRV_WORK/out.pcap" 'tcp port 3306'
+    mariadb_drive 3306 --skip-ssl
+    mariadb_report_drive 3306 --skip-ssl
+    cap_stop
+}
+
+rec_mysql_tls() {
+    mariadb_start main 3306 tls
+    local tls=(--ssl-ca="$SRV_PKI/ca.crt" --ssl-verify-server-cert)
+    cap_start "$SRV_WORK/out.pcap" 'tcp port 3306'
+    mariadb_drive 3306 "${tls[@]}" --tls-version=TLSv1.2
+    mariadb_drive 3306 "${tls[@]}" --tls-version=TLSv1.3
+    cap_stop
+}
+
+rec_mysql_require_tls() {
+    mariadb_start strict 3306 require-tls
+    cap_start "$SRV_WORK/out.pcap" 'tcp port 3306'
+    if mariadb_drive 3306 --skip-ssl 2>"$SRV_WORK/refused.err"; then
+        log "the plaintext client was not refused"
+        return 1
+    fi
+    log "plaintext client refused: $(cat "$SRV_WORK/refused.err")"
+    mariadb_drive 3306 --ssl-ca="$SRV_PKI/ca.crt" --ssl-verify-server-cert
+    cap_stop
+}
+
+rec_mysql_port() {
+    mariadb_start odd 24406
+    cap_start "$SRV_WORK/out.pcap" 'tcp port 24406'
+    mariadb_drive 24406 --skip-ssl
+    cap_stop
+}
+
+rec_pgsql_password() {
+    pgsql_start main 5432
+    cap_start "$SRV_WORK/out.pcap" 'tcp port 5432'
+    pgsql_drive 5432 "$PG_CLEAR_USER" "$PG_CLEAR_PASS" disable
+    cap_stop
+}
+
+rec_pgsql_scram() {
+    pgsql_start main 5432
+    cap_start "$SRV_WORK/out.pcap" 'tcp port 5432'
+    pgsql_drive 5432 "$PG_SCRAM_USER" "$PG_SCRAM_PASS" disable
+    cap_stop
+}
+
+rec_pgsql_md5() {
+    pgsql_start main 5432
+    cap_start "$SRV_WORK/out.pcap" 'tcp port 5432'
+    pgsql_drive 5432 "$PG_MD5_USER" "$PG_MD5_PASS" disable
+    cap_stop
+}
+
+rec_pgsql_tls() {
+    pgsql_start main 5432
+    cap_start "$SRV_WORK/out.pcap" 'tcp port 5432'
+    pgsql_drive 5432 "$PG_SCRAM_USER" "$PG_SCRAM_PASS" require
+    cap_stop
+}
+
+rec_redis_auth() {
+    redis_start main 6379
+    cap_start "$SRV_WORK/out.pcap" 'tcp port 6379'
+    redis_drive 6379
+    cap_stop
+}
+
+# ---------------------------------------------------------------- driver
+
+# inner WORK NAME: inside the namespace: bring lo up and record one sample.
+inner() {
+    local work=$1 name=$2
+    ip link set lo up
+    export SRV_PKI=$work/pki SRV_CACHE=$work/cache
+    srv_init "$work/$name"
+    "rec_${name//-/_}"
+}
+
+# known NAME: true when NAME is a sample this script records.
+known() {
+    local s
+    for s in "${SAMPLES[@]}"; do
+        [ "$s" = "$1" ] && return 0
+    done
+    return 1
+}
+
+main() {
+    local names=("$@") n failed=()
+    [ ${#names[@]} -gt 0 ] || names=("${SAMPLES[@]}")
+    for n in "${names[@]}"; do
+        known "$n" || { echo "record.sh: unknown sample '$n' (try --list)" >&2; exit 2; }
+    done
+    [ "$(id -u)" -eq 0 ] || { echo "record.sh: must run as root (namespaces, tcpdump)" >&2; exit 2; }
+    need_pkgs
+    WORK=$(mktemp -d -t leakscan-record.XXXXXX)
+    chmod 711 "$WORK"
+    trap 'rm -rf "$WORK"' EXIT
+    SRV_PKI=$WORK/pki
+    pki_make
+    for n in "${names[@]}"; do
+        log "recording $n"
+        if unshare -n bash "$HERE/record.sh" --inner "$WORK" "$n" &&
+            [ -s "$WORK/$n/out.pcap" ]; then
+            mv "$WORK/$n/out.pcap" "$HERE/$n.pcap"
+            log "wrote samples/$n.pcap ($(stat -c %s "$HERE/$n.pcap") bytes)"
+        else
+            log "FAILED: $n (samples/$n.pcap left as it was)"
+            failed+=("$n")
+        fi
+    done
+    if [ ${#failed[@]} -gt 0 ]; then
+        log "failed: ${failed[*]}"
+        exit 1
+    fi
+}
+
+case "${1:-}" in
+    --inner) inner "$2" "$3" ;;
+    --list) printf '%s\n' "${SAMPLES[@]}" ;;
+    -h|--help) sed -n '2,6p' "$0" ;;
+    *) main "$@" ;;
+esac

@@ -1,0 +1,790 @@
+#!/usr/bin/env bash
+# servers.sh - real Debian servers and clients on loopback, for the sample
+# recorder (samples/record.sh) and the end-to-end tests (tests/e2e/).
+#
+# Source it from a bash script running with `set -euo pipefail`, then:
+#
+#   srv_init [WORKDIR]          every server keeps its files under WORKDIR (a new
+#                               temp dir when omitted, removed at exit); an EXIT
+#                               trap stops everything that was started
+#   need_pkgs [PKG...]          apt-get install the missing Debian packages (root)
+#   pki_make                    internal CA, server, expired and self-signed certs
+#   nginx_start HTTP HTTPS [CERT]  nginx on 127.0.0.1 (static page, /login, Basic auth)
+#   mariadb_start NAME PORT [tls] [require-tls] [nowait]
+#   pgsql_start NAME PORT [notls] [nowait]
+#   srv_ready                   wait for the servers started with nowait
+#   redis_start NAME PORT
+#   cap_start FILE FILTER       tcpdump on lo; cap_stop ends it
+#   http_drive / mariadb_drive / pgsql_drive / redis_drive   the client traffic
+#
+# Servers listen on 127.0.0.1 only, on the port given, with their data under the
+# work dir.  Each start function returns once the server answers.  The fake data,
+# users and secrets are fixed (see "Fixed test data") so that captures are
+# deterministic apart from timing, ports and keys.  Nothing here talks to any
+# address other than loopback.
+
+# ---------------------------------------------------------------- fixed test data
+
+SRV_IP=127.0.0.1
+# Packages the servers and clients come from (Debian 12 names).
+SRV_PKGS=(nginx-light mariadb-server mariadb-client postgresql redis-server
+          redis-tools curl tcpdump openssl iproute2)
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+
+HTTP_USER=alice
+HTTP_BASIC_PASS='Secr3t-pw'
+HTTP_FORM_PASS='Form-Secr3t-pw'
+HTTP_JSON_PASS='Json-Secr3t-pw'
+HTTP_PHPSESSID='k3v9q2m7hx4tb8wz1nd6pr5fsa'          # 26 chars, PHP's format
+HTTP_SET_SESSION='5f0c2a9e7b1d4c3a8e6f9b2d1c7a4e0f'    # sent by nginx on /login
+HTTP_API_KEY='9f2c4e7a1b3d5f60718293a4b5c6d7e8'
+HTTP_JWT_SECRET='leakscan-test-hmac-key'
+
+MARIADB_APP_USER=app
+MARIADB_APP_PASS='App-Secr3t-pw'
+MARIADB_REPORT_USER=report
+MARIADB_REPORT_PASS='R3port-Secr3t-pw'
+
+PG_SCRAM_USER=app             # pg_hba: scram-sha-256
+PG_SCRAM_PASS='Pg-Scram-pw1'
+PG_CLEAR_USER=app_clear       # pg_hba: password (cleartext on the wire)
+PG_CLEAR_PASS='Pg-Clear-pw2'
+PG_MD5_USER=app_md5           # pg_hba: md5, stored as an md5 hash
+PG_MD5_PASS='Pg-Md5-pw3'
+
+REDIS_PASS='Redis-Secr3t-pw'  # the default user's password (AUTH pass)
+REDIS_ACL_USER=app            # an ACL user (AUTH app pass)
+REDIS_ACL_PASS='Redis-App-pw4'
+
+# ---------------------------------------------------------------- lifecycle
+
+SRV_WORK=
+SRV_PKI=${SRV_PKI:-}
+SRV_CACHE=${SRV_CACHE:-}
+SRV_OWN_WORK=0
+SRV_DEFERRED=()
+SRV_PENDING=()
+CAP_PID=
+CAP_ERR=
+
+srv_log() { printf '[servers %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+# srv_init [WORKDIR]: set the work dir and the EXIT trap that stops everything.
+# SRV_PKI (certificates) and SRV_CACHE (prepared data dirs) default to
+# WORKDIR/pki and WORKDIR/cache; set them before starting servers to share them.
+srv_init() {
+    if [ $# -ge 1 ]; then
+        SRV_WORK=$1
+        mkdir -p "$SRV_WORK"
+    else
+        SRV_WORK=$(mktemp -d -t leakscan-srv.XXXXXX)
+        SRV_OWN_WORK=1
+    fi
+    SRV_WORK=$(cd "$SRV_WORK" && pwd)
+    chmod 711 "$SRV_WORK"          # the postgres user must reach its data dir
+    SRV_PKI=${SRV_PKI:-$SRV_WORK/pki}
+    SRV_CACHE=${SRV_CACHE:-$SRV_WORK/cache}
+    trap srv_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+# srv_defer CMD [ARG...]: run CMD at cleanup, after everything registered later.
+srv_defer() {
+    SRV_DEFERRED+=("$(printf '%q ' "$@")")
+}
+
+# srv_cleanup: stop the capture and every server, newest first; keep going on errors.
+srv_cleanup() {
+    local rc=$? i
+    set +e
+    if [ -n "$CAP_PID" ]; then
+        cap_stop >/dev/null 2>&1
+    fi
+    for ((i = ${#SRV_DEFERRED[@]} - 1; i >= 0; i--)); do
+        eval "${SRV_DEFERRED[i]}" >/dev/null 2>&1
+    done
+    SRV_DEFERRED=()
+SRV_PENDING=()
+    if [ "$SRV_OWN_WORK" = 1 ] && [ -n "$SRV_WORK" ]; then
+        rm -rf "$SRV_WORK"
+    fi
+    return "$rc"
+}
+
+# srv_gone PID: true when process PID has exited (or is a zombie waiting to be reaped).
+srv_gone() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+    stat=${stat##*) }
+    [ "${stat%% *}" = Z ]
+}
+
+# srv_kill PID [SIGNAL]: signal a child of this shell and reap it; SIGKILL after 10 s.
+srv_kill() {
+    local pid=$1 sig=${2:-TERM} i
+    kill -"$sig" "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        srv_gone "$pid" && break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+# srv_wait WHAT PID LOG CMD...: retry CMD every 0.1 s for up to 30 s until it
+# succeeds.  Fails early, showing LOG, when process PID (if not "-") has died.
+srv_wait() {
+    local what=$1 pid=$2 log=$3 i
+    shift 3
+    for ((i = 0; i < 300; i++)); do
+        if "$@" >/dev/null 2>&1; then
+            return 0
+        fi
+        if [ "$pid" != - ] && ! kill -0 "$pid" 2>/dev/null; then
+            srv_log "$what exited while starting; last lines of $log:"
+            tail -n 20 "$log" >&2 2>/dev/null || true
+            return 1
+        fi
+        sleep 0.1
+    done
+    srv_log "$what not ready after 30 s; last lines of $log:"
+    tail -n 20 "$log" >&2 2>/dev/null || true
+    return 1
+}
+
+# srv_pending WHAT PID LOG CMD...: a server started with `nowait`: remember the
+# srv_wait arguments so that srv_ready can wait for it with the others.
+srv_pending() {
+    SRV_PENDING+=("$(printf '%q ' "$@")")
+}
+
+# srv_ready: wait until every server started with `nowait` answers.  Starting
+# several servers before waiting for any lets their start-ups overlap.
+srv_ready() {
+    local p
+    for p in "${SRV_PENDING[@]}"; do
+        eval "srv_wait $p" || return 1
+    done
+    SRV_PENDING=()
+    srv_log "all servers ready"
+}
+
+# srv_port_free PORT: true when nothing listens on TCP PORT.
+srv_port_free() {
+    ! ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
+}
+
+# srv_pick_port BASE: print the first port from BASE up (BASE+99 at most) with no listener.
+srv_pick_port() {
+    local p
+    for ((p = $1; p < $1 + 100; p++)); do
+        if srv_port_free "$p"; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# ---------------------------------------------------------------- packages
+
+# srv_has_pkg PKG: true when the package, or the command it provides, is present.
+# A command check lets another flavour stand in (nginx-core for nginx-light).
+srv_has_pkg() {
+    local cmd
+    case $1 in
+        nginx-light)    cmd=nginx ;;
+        mariadb-server) cmd=mariadbd ;;
+        mariadb-client) cmd=mariadb ;;
+        postgresql)     cmd=$PG_BIN/postgres ;;
+        redis-server)   cmd=redis-server ;;
+        redis-tools)    cmd=redis-cli ;;
+        iproute2)       cmd=ip ;;
+        *)              cmd=$1 ;;
+    esac
+    if command -v "$cmd" >/dev/null 2>&1; then
+        return 0
+    fi
+    dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed
+}
+
+# need_pkgs [PKG...]: install the missing packages (default: SRV_PKGS) with apt-get.
+# Returns 1, naming them, when some are missing and we are not root.  Services
+# are kept from starting during the install (a temporary policy-rc.d).
+need_pkgs() {
+    local missing=() p rc=0
+    [ $# -gt 0 ] || set -- "${SRV_PKGS[@]}"
+    for p in "$@"; do
+        srv_has_pkg "$p" || missing+=("$p")
+    done
+    [ ${#missing[@]} -gt 0 ] || return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        srv_log "missing packages (need root to install): ${missing[*]}"
+        return 1
+    fi
+    srv_log "installing ${missing[*]}"
+    local policy=/usr/sbin/policy-rc.d made_policy=0
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+        made_policy=1
+    fi
+    { apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+          "${missing[@]}"; } >&2 || rc=1
+    if [ "$made_policy" = 1 ]; then
+        rm -f "$policy"
+    fi
+    return "$rc"
+}
+
+# ---------------------------------------------------------------- PKI
+
+# pki_conf DIR: write the openssl configuration of the test CA.
+pki_conf() {
+    local d=$1
+    cat >"$d/openssl.cnf" <<EOF
+[ req ]
+distinguished_name = req_dn
+[ req_dn ]
+[ ca ]
+default_ca = test_ca
+[ test_ca ]
+database        = $d/index.txt
+new_certs_dir   = $d/issued
+certificate     = $d/ca.crt
+private_key     = $d/ca.key
+serial          = $d/serial
+default_md      = sha256
+policy          = any_name
+unique_subject  = no
+copy_extensions = none
+email_in_dn     = no
+[ any_name ]
+organizationName = optional
+commonName       = supplied
+[ ca_ext ]
+basicConstraints       = critical,CA:TRUE
+keyUsage               = critical,keyCertSign,cRLSign
+subjectKeyIdentifier   = hash
+[ server_ext ]
+basicConstraints       = critical,CA:FALSE
+keyUsage               = critical,digitalSignature,keyEncipherment
+extendedKeyUsage       = serverAuth
+subjectAltName         = DNS:localhost,IP:127.0.0.1,IP:::1
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid
+[ self_ext ]
+basicConstraints       = critical,CA:FALSE
+keyUsage               = critical,digitalSignature,keyEncipherment
+extendedKeyUsage       = serverAuth
+subjectAltName         = DNS:localhost,IP:127.0.0.1,IP:::1
+subjectKeyIdentifier   = hash
+EOF
+}
+
+# pki_issue DIR NAME DATES...: a CA-signed server cert NAME.crt/NAME.key for
+# localhost and 127.0.0.1; DATES are `openssl ca` options (-days or -startdate/-enddate).
+pki_issue() {
+    local d=$1 name=$2
+    shift 2
+    openssl req -new -newkey rsa:2048 -nodes -config "$d/openssl.cnf" \
+        -subj "/O=leakscan test/CN=localhost" \
+        -keyout "$d/$name.key" -out "$d/$name.csr" 2>/dev/null
+    openssl ca -batch -notext -config "$d/openssl.cnf" -extensions server_ext \
+        -in "$d/$name.csr" -out "$d/$name.crt" "$@" 2>"$d/$name.err"
+}
+
+# pki_make: create, once, in SRV_PKI:
+#   ca.crt/ca.key                 "leakscan Test CA", valid 10 years
+#   server.crt/server.key         CN=localhost, SAN localhost/127.0.0.1/::1, signed by the CA
+#   expired.crt/expired.key       the same names, valid only during 2020
+#   selfsigned.crt/selfsigned.key the same names, self-signed
+pki_make() {
+    local d=$SRV_PKI
+    [ -s "$d/selfsigned.crt" ] && return 0
+    mkdir -p "$d/issued"
+    : >"$d/index.txt"
+    echo 1000 >"$d/serial"
+    pki_conf "$d"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -config "$d/openssl.cnf" \
+        -extensions ca_ext -subj "/O=leakscan test/CN=leakscan Test CA" \
+        -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
+    pki_issue "$d" server -days 825
+    pki_issue "$d" expired -startdate 20200101000000Z -enddate 20201231235959Z
+    openssl req -x509 -newkey rsa:2048 -nodes -days 825 -config "$d/openssl.cnf" \
+        -extensions self_ext -subj "/O=leakscan test/CN=localhost" \
+        -keyout "$d/selfsigned.key" -out "$d/selfsigned.crt" 2>/dev/null
+    chmod 644 "$d"/*.crt
+    chmod 600 "$d"/*.key
+}
+
+# ---------------------------------------------------------------- fake customer data
+
+# fake_customers_sql: SQL (MariaDB and PostgreSQL) creating and filling the
+# customers table: made-up people with test card numbers, SSNs and session tokens.
+fake_customers_sql() {
+    cat <<'EOF'
+CREATE TABLE customers (
+    id INT PRIMARY KEY,
+    name VARCHAR(64) NOT NULL,
+    email VARCHAR(96) NOT NULL,
+    card_number VARCHAR(19),
+    ssn CHAR(11),
+    session_token CHAR(32)
+);
+INSERT INTO customers VALUES
+ (1, 'Alice Example',  'alice@shop.example', '4111111111111111', '078-05-1120', '8c1f2a9d4e7b3c6a5f0e1d2c3b4a5968'),
+ (2, 'Bob Sample',     'bob@shop.example',   '5555555555554444', '219-09-9999', 'f3a9c2e1b7d4056a8e2c9f1b3d7a6e40'),
+ (3, 'Carol Testing',  'carol@shop.example', '378282246310005',  '457-55-5462', '0b7e4d1a9c3f6e2b8d5a1c7f4e9b2d63'),
+ (4, 'Dave Placeholder','dave@shop.example', '6011111111111117', '536-22-1784', '6d2a8f4c1e9b7d3a5c0f2e8b4d6a1c97'),
+ (5, 'Eve Fixture',    'eve@shop.example',   '4012888888881881', '372-41-9056', 'a4c8e2f6b0d1937e5a2c4f6b8d0e1a35');
+CREATE TABLE orders (
+    id INT PRIMARY KEY,
+    customer_id INT NOT NULL,
+    amount DECIMAL(10,2) NOT NULL,
+    item VARCHAR(64) NOT NULL
+);
+INSERT INTO orders VALUES
+ (101, 1, 49.90, 'Blue mug'), (102, 2, 15.00, 'Tea sampler'),
+ (103, 1, 120.00, 'Kettle'), (104, 4, 9.99, 'Coasters');
+EOF
+}
+
+# Statements the database clients run (read by the e2e tests and the samples).
+SQL_SELECT="SELECT id, name, email, card_number, ssn, session_token FROM customers ORDER BY id"
+SQL_INSERT="INSERT INTO orders VALUES (105, 3, 33.50, 'Teapot')"
+SQL_UPDATE="UPDATE customers SET session_token = '2e9b5d1f7a3c8e4b6d0a2f9c1e5b7d38' WHERE id = 2"
+SQL_JOIN="SELECT c.name, c.card_number, o.amount FROM customers c JOIN orders o ON o.customer_id = c.id WHERE c.id = 1"
+
+# ---------------------------------------------------------------- nginx
+
+# nginx_site DIR: the static site: a page with no secret, Basic-protected /private/.
+nginx_site() {
+    local w=$1
+    mkdir -p "$w/www/private" "$w/tmp"
+    printf '%s\n' '<!doctype html>' '<html><head><title>Shop</title></head>' \
+        '<body><h1>Welcome to the test shop</h1><p>Mugs, kettles and tea.</p></body></html>' \
+        >"$w/www/index.html"
+    printf '<!doctype html>\n<html><head><title>Staff</title></head><body><p>Staff area.</p></body></html>\n' \
+        >"$w/www/private/index.html"
+    printf '%s:%s\n' "$HTTP_USER" "$(openssl passwd -apr1 "$HTTP_BASIC_PASS")" >"$w/htpasswd"
+}
+
+# nginx_conf DIR HTTP_PORT HTTPS_PORT CERT: nginx.conf serving the site in clear
+# and with TLS, with the certificate CERT.crt/CERT.key of SRV_PKI.
+nginx_conf() {
+    local w=$1 http=$2 https=$3 cert=$4
+    cat >"$w/nginx.conf" <<EOF
+user root;
+worker_processes 1;
+daemon off;
+pid $w/nginx.pid;
+error_log $w/error.log warn;
+events { worker_connections 256; }
+http {
+    access_log $w/access.log;
+    client_body_temp_path $w/tmp/body;
+    proxy_temp_path $w/tmp/proxy;
+    fastcgi_temp_path $w/tmp/fastcgi;
+    uwsgi_temp_path $w/tmp/uwsgi;
+    scgi_temp_path $w/tmp/scgi;
+    types { text/html html; application/json json; }
+    default_type application/json;
+    server_tokens off;
+    server {
+        listen $SRV_IP:$http;
+        listen $SRV_IP:$https ssl;
+        server_name localhost;
+        ssl_certificate $SRV_PKI/$cert.crt;
+        ssl_certificate_key $SRV_PKI/$cert.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        root $w/www;
+        location /private/ {
+            auth_basic "Staff";
+            auth_basic_user_file $w/htpasswd;
+        }
+        location = /login {
+            add_header Set-Cookie "sessionid=$HTTP_SET_SESSION; Path=/; HttpOnly" always;
+            return 200 '{"ok":true,"next":"/account"}\n';
+        }
+        location = /account {
+            return 200 '{"user":"$HTTP_USER","orders":2}\n';
+        }
+        location /api/ {
+            return 200 '{"ok":true}\n';
+        }
+    }
+}
+EOF
+}
+
+# nginx_start HTTP_PORT HTTPS_PORT [CERT]: nginx on 127.0.0.1 serving:
+#   /index.html  static page, no secret       /private/  Basic auth (HTTP_USER)
+#   /login       any method, sets sessionid   /account, /api/*  200 JSON
+# CERT is server (default, CA-signed), expired or selfsigned (see pki_make).
+# Returns once the HTTP port answers and the HTTPS port completes a handshake.
+nginx_start() {
+    local http=$1 https=$2 cert=${3:-server} w=$SRV_WORK/nginx pid
+    pki_make
+    mkdir -p "$w"
+    nginx_site "$w"
+    nginx_conf "$w" "$http" "$https" "$cert"
+    nginx -t -q -e "$w/error.log" -c "$w/nginx.conf" -p "$w" 2>"$w/nginx.out" || {
+        cat "$w/nginx.out" >&2
+        return 1
+    }
+    nginx -e "$w/error.log" -c "$w/nginx.conf" -p "$w" 2>>"$w/nginx.out" &
+    pid=$!
+    srv_defer srv_kill "$pid" QUIT
+    srv_wait "nginx" "$pid" "$w/error.log" \
+        curl -sf -o /dev/null "http://$SRV_IP:$http/index.html"
+    srv_wait "nginx TLS" "$pid" "$w/error.log" \
+        curl -sfk -o /dev/null "https://$SRV_IP:$https/index.html"
+    srv_log "nginx ready on $SRV_IP:$http (http) and :$https (https)"
+}
+
+# ---------------------------------------------------------------- MariaDB
+
+# mariadb_opts DATADIR: the server options every instance shares.
+mariadb_opts() {
+    local d=$1
+    MARIADB_OPTS=(--no-defaults --datadir="$d" --user=root
+                  --socket="$d/mysqld.sock" --pid-file="$d/mysqld.pid"
+                  --log-error="$d/error.log" --skip-name-resolve
+                  --innodb-buffer-pool-size=16M --innodb-log-file-size=4M
+                  --innodb-flush-log-at-trx-commit=0 --performance-schema=OFF
+                  --max-connections=50)
+}
+
+# mariadb_template: a data dir with the shop database and the users app and
+# report, made once in SRV_CACHE and copied by every instance.
+mariadb_template() {
+    local t=$SRV_CACHE/mariadb pid
+    [ -f "$t/.ready" ] && return 0
+    rm -rf "$t"
+    mkdir -p "$t"
+    srv_log "MariaDB: preparing a data dir (mariadb-install-db)"
+    mariadb-install-db --no-defaults --datadir="$t" --user=root --skip-test-db \
+        --innodb-log-file-size=4M >"$SRV_CACHE/mariadb-install.log" 2>&1 || {
+        tail -n 20 "$SRV_CACHE/mariadb-install.log" >&2
+        return 1
+    }
+    mariadb_opts "$t"
+    mariadbd "${MARIADB_OPTS[@]}" --skip-networking 2>"$SRV_CACHE/mariadbd.out" &
+    pid=$!
+    srv_wait "mariadbd (seeding)" "$pid" "$t/error.log" \
+        mariadb-admin --no-defaults -S "$t/mysqld.sock" -u root ping
+    mariadb_seed "$t/mysqld.sock"
+    srv_kill "$pid" TERM
+    rm -f "$t/mysqld.sock" "$t/mysqld.pid" "$t/error.log"
+    touch "$t/.ready"
+}
+
+# mariadb_seed SOCKET: create database shop and its two users.
+mariadb_seed() {
+    local root=(mariadb --no-defaults -S "$1" -u root)
+    "${root[@]}" -e "CREATE DATABASE shop;
+        CREATE USER '$MARIADB_APP_USER'@'%' IDENTIFIED BY '$MARIADB_APP_PASS';
+        GRANT ALL ON shop.* TO '$MARIADB_APP_USER'@'%';
+        CREATE USER '$MARIADB_REPORT_USER'@'%' IDENTIFIED BY '$MARIADB_REPORT_PASS';
+        GRANT SELECT ON shop.* TO '$MARIADB_REPORT_USER'@'%';"
+    fake_customers_sql | "${root[@]}" shop
+}
+
+# mariadb_start NAME PORT [tls] [require-tls]: mariadbd on 127.0.0.1:PORT with the
+# shop database.  tls: certificates from the internal CA (otherwise the server
+# offers no TLS); require-tls: require_secure_transport=ON (implies tls);
+# nowait: return at once, srv_ready waits.
+# Sets MARIADB_SOCK to the instance's socket for admin access as root.
+mariadb_start() {
+    local name=$1 port=$2 d=$SRV_WORK/mariadb-$1 tls=0 req=0 wait=srv_wait opt pid
+    shift 2
+    for opt in "$@"; do
+        case $opt in
+            tls) tls=1 ;;
+            require-tls) tls=1 req=1 ;;
+            nowait) wait=srv_pending ;;
+            *) srv_log "mariadb_start: unknown option $opt"; return 1 ;;
+        esac
+    done
+    mariadb_template
+    rm -rf "$d"
+    cp -a "$SRV_CACHE/mariadb" "$d"
+    mariadb_opts "$d"
+    MARIADB_OPTS+=(--port="$port" --bind-address="$SRV_IP")
+    if [ "$tls" = 1 ]; then
+        pki_make
+        MARIADB_OPTS+=(--ssl-ca="$SRV_PKI/ca.crt" --ssl-cert="$SRV_PKI/server.crt"
+                       --ssl-key="$SRV_PKI/server.key")
+    else
+        MARIADB_OPTS+=(--skip-ssl)
+    fi
+    if [ "$req" = 1 ]; then
+        MARIADB_OPTS+=(--require-secure-transport=ON)
+    fi
+    mariadbd "${MARIADB_OPTS[@]}" 2>"$d/mariadbd.out" &
+    pid=$!
+    srv_defer srv_kill "$pid" TERM
+    "$wait" "mariadbd $name" "$pid" "$d/error.log" \
+        mariadb-admin --no-defaults -S "$d/mysqld.sock" -u root ping
+    MARIADB_SOCK=$d/mysqld.sock    # for the caller
+    export MARIADB_SOCK
+    srv_log "MariaDB $name on $SRV_IP:$port (tls=$tls require-tls=$req)"
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+
+# pg_as_postgres CMD...: run CMD as the postgres user (the server refuses root).
+pg_as_postgres() {
+    (cd "$SRV_WORK" && runuser -u postgres -- "$@")
+}
+
+# pgsql_template: a cluster with database shop (owner app) and the three users,
+# made once in SRV_CACHE and copied by every instance.
+pgsql_template() {
+    local t=$SRV_CACHE/pgsql sock
+    [ -f "$SRV_CACHE/pgsql.ready" ] && return 0
+    mkdir -p "$SRV_CACHE"
+    chmod 711 "$SRV_CACHE"
+    rm -rf "$t"
+    install -d -o postgres -g postgres -m 700 "$t" "$t.sock"
+    srv_log "PostgreSQL: preparing a cluster (initdb)"
+    pg_as_postgres "$PG_BIN/initdb" -D "$t/data" -U postgres -A trust -E UTF8 \
+        --locale=C.UTF-8 --no-sync >"$SRV_CACHE/pgsql-initdb.log" 2>&1 || {
+        tail -n 20 "$SRV_CACHE/pgsql-initdb.log" >&2
+        return 1
+    }
+    sock=$t.sock
+    pg_as_postgres "$PG_BIN/pg_ctl" -D "$t/data" -l "$t/seed.log" -w -t 30 \
+        -o "-c listen_addresses='' -c unix_socket_directories='$sock' -c fsync=off" start >/dev/null
+    pgsql_seed "$sock" || {
+        tail -n 20 "$t/seed.log" >&2
+        return 1
+    }
+    pg_as_postgres "$PG_BIN/pg_ctl" -D "$t/data" -m fast -w stop >/dev/null
+    rm -rf "$sock" "$t/seed.log"
+    touch "$SRV_CACHE/pgsql.ready"
+}
+
+# pgsql_seed SOCKDIR: users, database shop and the fake data, as superuser postgres.
+pgsql_seed() {
+    local psql=(psql -X -q -v ON_ERROR_STOP=1 -h "$1" -U postgres)
+    "${psql[@]}" -d postgres >/dev/null <<EOF
+CREATE ROLE $PG_SCRAM_USER LOGIN PASSWORD '$PG_SCRAM_PASS';
+CREATE ROLE $PG_CLEAR_USER LOGIN PASSWORD '$PG_CLEAR_PASS';
+SET password_encryption = 'md5';
+CREATE ROLE $PG_MD5_USER LOGIN PASSWORD '$PG_MD5_PASS';
+CREATE DATABASE shop OWNER $PG_SCRAM_USER;
+EOF
+    {
+        echo "SET ROLE $PG_SCRAM_USER;"
+        fake_customers_sql
+        echo "GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO $PG_CLEAR_USER, $PG_MD5_USER;"
+    } | "${psql[@]}" -d shop >/dev/null
+}
+
+# pgsql_hba: pg_hba.conf: socket trusted (admin); TCP per user: app_clear with
+# `password`, app_md5 with `md5`, everyone else with `scram-sha-256`.
+pgsql_hba() {
+    local u m
+    echo "local all all trust"
+    for u in "$PG_CLEAR_USER password" "$PG_MD5_USER md5" "all scram-sha-256"; do
+        read -r u m <<<"$u"
+        printf 'host all %s 127.0.0.1/32 %s\nhost all %s ::1/128 %s\n' "$u" "$m" "$u" "$m"
+    done
+}
+
+# pgsql_start NAME PORT [notls] [nowait]: postgres on 127.0.0.1:PORT, unix
+# socket in the work dir, ssl=on with the internal CA's server cert (off with
+# notls); nowait: return at once, srv_ready waits.
+# Sets PG_SOCK to the socket dir for admin access (psql -h "$PG_SOCK" -U postgres).
+pgsql_start() {
+    local name=$1 port=$2 tls=on wait=srv_wait d=$SRV_WORK/pgsql-$1 opt
+    shift 2
+    for opt in "$@"; do
+        case $opt in
+            notls) tls=off ;;
+            nowait) wait=srv_pending ;;
+            *) srv_log "pgsql_start: unknown option $opt"; return 1 ;;
+        esac
+    done
+    pgsql_template
+    pki_make
+    rm -rf "$d"
+    mkdir -p "$d"
+    cp -a "$SRV_CACHE/pgsql/data" "$d/data"
+    install -d -o postgres -g postgres -m 700 "$d/sock"
+    install -o postgres -g postgres -m 644 "$SRV_PKI/server.crt" "$d/data/server.crt"
+    install -o postgres -g postgres -m 600 "$SRV_PKI/server.key" "$d/data/server.key"
+    pgsql_hba >"$d/data/pg_hba.conf"
+    cat >>"$d/data/postgresql.conf" <<EOF
+port = $port
+listen_addresses = '$SRV_IP'
+unix_socket_directories = '$d/sock'
+ssl = $tls
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'
+fsync = off
+EOF
+    chown -R postgres:postgres "$d"
+    pg_as_postgres "$PG_BIN/pg_ctl" -D "$d/data" -l "$d/server.log" -W start >/dev/null
+    srv_defer pg_as_postgres "$PG_BIN/pg_ctl" -D "$d/data" -m fast -w stop
+    "$wait" "postgres $name" - "$d/server.log" \
+        "$PG_BIN/pg_isready" -q -h "$d/sock" -p "$port" -U postgres
+    PG_SOCK=$d/sock    # for the caller
+    export PG_SOCK
+    srv_log "PostgreSQL $name on $SRV_IP:$port (ssl=$tls)"
+}
+
+# ---------------------------------------------------------------- Redis
+
+# redis_start NAME PORT: redis-server on 127.0.0.1:PORT, no persistence; the
+# default user has password REDIS_PASS, the ACL user REDIS_ACL_USER REDIS_ACL_PASS.
+redis_start() {
+    local name=$1 port=$2 d=$SRV_WORK/redis-$1 pid
+    mkdir -p "$d"
+    cat >"$d/redis.conf" <<EOF
+port $port
+bind $SRV_IP
+protected-mode yes
+daemonize no
+dir $d
+logfile $d/redis.log
+save ""
+appendonly no
+requirepass $REDIS_PASS
+user $REDIS_ACL_USER on >$REDIS_ACL_PASS ~* &* +@all
+EOF
+    redis-server "$d/redis.conf" &
+    pid=$!
+    srv_defer srv_kill "$pid" TERM
+    srv_wait "redis $name" "$pid" "$d/redis.log" redis_ping "$port"
+    srv_log "Redis $name ready on $SRV_IP:$port"
+}
+
+redis_ping() {
+    [ "$(redis-cli -h "$SRV_IP" -p "$1" -a "$REDIS_PASS" --no-auth-warning ping)" = PONG ]
+}
+
+# ---------------------------------------------------------------- capture
+
+# cap_start FILE FILTER: tcpdump on lo into FILE (full packets, written at once);
+# returns when tcpdump is listening.  One capture at a time.
+cap_start() {
+    local file=$1 filter=$2 i
+    CAP_ERR=$SRV_WORK/tcpdump.err
+    tcpdump -i lo -nn -s 0 -U --immediate-mode -Z root -w "$file" "$filter" \
+        >/dev/null 2>"$CAP_ERR" &
+    CAP_PID=$!
+    for ((i = 0; i < 100; i++)); do
+        if grep -q 'listening on' "$CAP_ERR" 2>/dev/null; then
+            sleep 0.2
+            return 0
+        fi
+        if ! kill -0 "$CAP_PID" 2>/dev/null; then
+            break
+        fi
+        sleep 0.1
+    done
+    srv_log "tcpdump did not start:"
+    cat "$CAP_ERR" >&2
+    return 1
+}
+
+# cap_stop: let the last packets land, stop tcpdump and print its counters.
+# (Immediate mode: a packet is written as it arrives, none wait in a ring block.)
+# Returns 1 when nothing was captured or the kernel dropped packets.
+cap_stop() {
+    [ -n "$CAP_PID" ] || return 0
+    sleep 0.3
+    srv_kill "$CAP_PID" INT
+    CAP_PID=
+    grep -E 'captured|dropped' "$CAP_ERR" | tr '\n' ' ' >&2
+    echo >&2
+    if grep -q '^0 packets captured' "$CAP_ERR"; then
+        srv_log "capture is empty"
+        return 1
+    fi
+    grep -q '^0 packets dropped by kernel' "$CAP_ERR"
+}
+
+# ---------------------------------------------------------------- clients
+
+# b64url: base64url without padding, of stdin.
+b64url() {
+    openssl base64 -A | tr '+/' '-_' | tr -d '='
+}
+
+# http_jwt: a real HS256 JWT for HTTP_USER, signed with HTTP_JWT_SECRET (fixed claims).
+http_jwt() {
+    local head body sig
+    head=$(printf '{"alg":"HS256","typ":"JWT"}' | b64url)
+    body=$(printf '{"sub":"%s","name":"Alice Example","role":"customer","iat":1700000000,"exp":4102444800}' \
+        "$HTTP_USER" | b64url)
+    sig=$(printf '%s.%s' "$head" "$body" |
+        openssl dgst -sha256 -hmac "$HTTP_JWT_SECRET" -binary | b64url)
+    printf '%s.%s.%s\n' "$head" "$body" "$sig"
+}
+
+# http_drive BASE_URL [CURL_OPT...]: one connection per request against nginx_start's
+# site: a static page, Basic auth, a login form POST (the answer sets a session
+# cookie), a PHPSESSID cookie, a Bearer JWT, an api_key in the URL, a JSON password.
+http_drive() {
+    local base=$1 jwt
+    shift
+    local c=(curl -sS --fail -o /dev/null "$@")
+    jwt=$(http_jwt)
+    "${c[@]}" "$base/index.html"
+    "${c[@]}" -u "$HTTP_USER:$HTTP_BASIC_PASS" "$base/private/"
+    "${c[@]}" -d "username=$HTTP_USER&password=$HTTP_FORM_PASS" "$base/login"
+    "${c[@]}" -H "Cookie: PHPSESSID=$HTTP_PHPSESSID; theme=dark" "$base/account"
+    "${c[@]}" -H "Authorization: Bearer $jwt" "$base/api/profile"
+    "${c[@]}" "$base/api/orders?api_key=$HTTP_API_KEY&limit=5"
+    "${c[@]}" -H 'Content-Type: application/json' \
+        -d "{\"username\":\"$HTTP_USER\",\"password\":\"$HTTP_JSON_PASS\"}" "$base/api/login"
+}
+
+# mariadb_drive PORT [CLIENT_OPT...]: user app logs in without a database, runs
+# USE shop (COM_INIT_DB), SELECTs the customers, an INSERT and an UPDATE.
+mariadb_drive() {
+    local port=$1
+    shift
+    mariadb --no-defaults -h "$SRV_IP" -P "$port" -u "$MARIADB_APP_USER" \
+        -p"$MARIADB_APP_PASS" "$@" \
+        -e "USE shop; $SQL_SELECT; ${SQL_INSERT/INSERT/INSERT IGNORE}; $SQL_UPDATE; $SQL_JOIN;" \
+        >/dev/null
+}
+
+# mariadb_report_drive PORT [CLIENT_OPT...]: user report reads the customers of shop.
+mariadb_report_drive() {
+    local port=$1
+    shift
+    mariadb --no-defaults -h "$SRV_IP" -P "$port" -u "$MARIADB_REPORT_USER" \
+        -p"$MARIADB_REPORT_PASS" "$@" -D shop -e "$SQL_SELECT;" >/dev/null
+}
+
+# pgsql_drive PORT USER PASSWORD SSLMODE: psql logs in to shop over TCP and runs
+# the SELECT, an INSERT (ignored if the row exists) and the join.
+pgsql_drive() {
+    local port=$1 user=$2 pass=$3 mode=$4
+    PGPASSWORD=$pass PGGSSENCMODE=disable PGSSLMODE=$mode PGCONNECT_TIMEOUT=10 \
+        psql -X -q -v ON_ERROR_STOP=1 -h "$SRV_IP" -p "$port" -U "$user" -d shop \
+        -c "$SQL_SELECT" -c "$SQL_INSERT ON CONFLICT DO NOTHING" -c "$SQL_JOIN" >/dev/null
+}
+
+# redis_drive PORT: five redis-cli connections, one command each.  The default
+# user (AUTH pass) stores and reads a session token and a card number; the ACL
+# user logs in with AUTH user pass, then with HELLO 3 AUTH user pass, and reads
+# the card back.
+redis_drive() {
+    local port=$1
+    local cli=(redis-cli -h "$SRV_IP" -p "$port" --no-auth-warning)
+    local key=session:8c1f2a9d4e7b3c6a5f0e1d2c3b4a5968
+    "${cli[@]}" -a "$REDIS_PASS" SET "$key" '{"user":"alice","role":"customer"}' EX 3600 >/dev/null
+    "${cli[@]}" -a "$REDIS_PASS" SET card:alice 4111111111111111 >/dev/null
+    "${cli[@]}" -a "$REDIS_PASS" GET "$key" >/dev/null
+    "${cli[@]}" --user "$REDIS_ACL_USER" --pass "$REDIS_ACL_PASS" GET card:alice >/dev/null
+    "${cli[@]}" HELLO 3 AUTH "$REDIS_ACL_USER" "$REDIS_ACL_PASS" SETNAME billing >/dev/null
+}
