@@ -187,7 +187,8 @@ static cJSON *json_incomplete_reasons(const struct report_meta *m)
         const struct report_iface *f = &m->ifaces[i];
         if (f->dropped || f->ifdropped) {
             snprintf(buf, sizeof buf,
-                     "%s: %llu packets dropped by the kernel, %llu by the interface", f->name, (unsigned long long)f->dropped, (unsigned long long)f->ifdropped);
+                     "%s: %llu packets dropped by the kernel, %llu by the interface", f->name,
+                     (unsigned long long)f->dropped, (unsigned long long)f->ifdropped);
             cJSON_AddItemToArray(arr, cJSON_CreateString(buf));
         }
         if (f->error[0]) {
