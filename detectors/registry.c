@@ -10,9 +10,13 @@
 
 /* Each detector file ends with one of these descriptors. */
 extern const struct detector detector_mysql;
+extern const struct detector detector_pgsql;
+extern const struct detector detector_redis;
 
 const struct detector *const detector_registry[] = {
     &detector_mysql,
+    &detector_pgsql,
+    &detector_redis,
     NULL
 };
 
