@@ -12,11 +12,33 @@
 extern const struct detector detector_mysql;
 extern const struct detector detector_pgsql;
 extern const struct detector detector_redis;
+extern const struct detector detector_tls;
+extern const struct detector detector_ftp;
+extern const struct detector detector_pop3;
+extern const struct detector detector_imap;
+extern const struct detector detector_smtp;
+extern const struct detector detector_telnet;
+extern const struct detector detector_snmp;
+extern const struct detector detector_ldap;
+extern const struct detector detector_xmpp;
+extern const struct detector detector_http;
+extern const struct detector detector_plain;
 
 const struct detector *const detector_registry[] = {
     &detector_mysql,
     &detector_pgsql,
     &detector_redis,
+    &detector_tls,
+    &detector_ftp,
+    &detector_pop3,
+    &detector_imap,
+    &detector_smtp,
+    &detector_telnet,
+    &detector_snmp,
+    &detector_ldap,
+    &detector_xmpp,
+    &detector_http,
+    &detector_plain,        /* last: takes only flows no other detector wants */
     NULL
 };
 

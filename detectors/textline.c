@@ -51,6 +51,10 @@ static size_t textline_piece(struct textline_reader *r, const uint8_t *p, size_t
     line->p = p;
     line->len = max;
     line->cut = true;
+    /* pass over the rest of the line: up to its end when it is here */
+    const uint8_t *rest = memchr(p + lim, delim, n - lim);
+    if (rest != NULL)
+        return (size_t)(rest - p) + 1;
     r->skipping = true;
     return n;
 }

@@ -15,26 +15,28 @@
 #include "hash.h"
 
 /* Appends c to out if room remains (keeps one byte for the NUL). */
-static void put(char *out, size_t outlen, size_t *o, char c)
+static bool put(char *out, size_t outlen, size_t *o, char c)
 {
-    if (*o + 1 < outlen)
-        out[(*o)++] = c;
+    if (*o + 1 >= outlen)
+        return false;
+    out[(*o)++] = c;
+    return true;
 }
 
-static void put_byte(char *out, size_t outlen, size_t *o, uint8_t b)
+/* Appends b, escaped when not printable.  Returns false (and appends
+ * nothing) when it does not fit whole. */
+static bool put_byte(char *out, size_t outlen, size_t *o, uint8_t b)
 {
     static const char digits[] = "0123456789abcdef";
-    if (b >= 0x20 && b < 0x7f && b != '\\') {
-        put(out, outlen, o, (char)b);
-        return;
-    }
-    /* never cut an escape in half */
+    if (b >= 0x20 && b < 0x7f && b != '\\')
+        return put(out, outlen, o, (char)b);
     if (*o + 5 >= outlen)
-        return;
+        return false;
     put(out, outlen, o, '\\');
     put(out, outlen, o, 'x');
     put(out, outlen, o, digits[b >> 4]);
     put(out, outlen, o, digits[b & 15]);
+    return true;
 }
 
 void redact_printable(const uint8_t *v, size_t n, size_t max, char *out, size_t outlen)
@@ -43,9 +45,13 @@ void redact_printable(const uint8_t *v, size_t n, size_t max, char *out, size_t 
     size_t lim = n < max ? n : max;
     if (outlen == 0)
         return;
-    for (size_t i = 0; i < lim; i++)
-        put_byte(out, outlen, &o, v[i]);
-    if (lim < n) {
+    size_t i = 0;
+    /* keep room for "..." so a cut is always visible */
+    size_t room = outlen > 4 ? outlen - 3 : outlen;
+    for (; i < lim; i++)
+        if (!put_byte(out, room, &o, v[i]))
+            break;
+    if (i < n) {
         put(out, outlen, &o, '.');
         put(out, outlen, &o, '.');
         put(out, outlen, &o, '.');
@@ -68,41 +74,87 @@ static void redact_secret(const uint8_t *v, size_t n, char *out, size_t outlen)
     snprintf(out + used, outlen - used, " (%zu chars)", n);
 }
 
-/* Masks SQL literals: '...', "...", and numbers that are not part of a
- * name.  Backslash escapes inside quotes are honoured. */
-static void redact_sql(const uint8_t *v, size_t n, char *out, size_t outlen)
+/* Statements longer than this are masked on their first bytes only (the
+ * excerpt shows far fewer anyway). */
+#define SQL_SCAN_MAX 4096u
+
+/* Marks in mask[] the bytes inside '...' or "..." literals, reading a
+ * backslash as an escape (MySQL's default) or as an ordinary character
+ * (standard SQL, PostgreSQL) as `escapes` says. */
+static void sql_literals(const uint8_t *v, size_t n, bool escapes, uint8_t *mask)
 {
-    size_t o = 0;
     size_t i = 0;
-    size_t lim = n < EVIDENCE_MAX_TEXT ? n : EVIDENCE_MAX_TEXT;
-    while (i < n && o + 1 < outlen && i < lim) {
-        uint8_t c = v[i];
-        if (c == '\'' || c == '"') {
-            size_t j = i + 1;
-            while (j < n && v[j] != c) {
-                if (v[j] == '\\' && j + 1 < n)
-                    j++;
-                j++;
-            }
-            put(out, outlen, &o, '?');
-            i = j < n ? j + 1 : n;
+    while (i < n) {
+        uint8_t q = v[i];
+        if (q != '\'' && q != '"') {
+            i++;
             continue;
         }
-        bool prev_word = i > 0 && (v[i - 1] == '_' || (v[i - 1] >= 'a' && v[i - 1] <= 'z') ||
-                                   (v[i - 1] >= 'A' && v[i - 1] <= 'Z') ||
-                                   (v[i - 1] >= '0' && v[i - 1] <= '9'));
-        if (c >= '0' && c <= '9' && !prev_word) {
-            while (i < n && ((v[i] >= '0' && v[i] <= '9') || v[i] == '.' ||
-                             v[i] == 'x' || v[i] == 'X' ||
-                             (v[i] >= 'a' && v[i] <= 'f') || (v[i] >= 'A' && v[i] <= 'F')))
+        size_t j = i + 1;
+        while (j < n && v[j] != q) {
+            if (escapes && v[j] == '\\' && j + 1 < n)
+                j++;
+            j++;
+        }
+        size_t end = j < n ? j + 1 : n;
+        memset(mask + i, 1, end - i);
+        i = end;
+    }
+}
+
+static bool sql_word_byte(uint8_t c)
+{
+    return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9');
+}
+
+static bool sql_number_byte(uint8_t c)
+{
+    return (c >= '0' && c <= '9') || c == '.' || c == 'x' || c == 'X' ||
+           (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* Masks SQL literals: a byte inside a literal under either reading of the
+ * backslash is hidden, so an excerpt never depends on guessing the
+ * server's escaping mode right; each masked run and each number that is
+ * not part of a name becomes '?'. */
+static void redact_sql(const uint8_t *v, size_t n, char *out, size_t outlen)
+{
+    uint8_t mask[SQL_SCAN_MAX];
+    uint8_t other[SQL_SCAN_MAX];
+    size_t m = n < SQL_SCAN_MAX ? n : SQL_SCAN_MAX;
+    memset(mask, 0, m);
+    memset(other, 0, m);
+    sql_literals(v, m, true, mask);
+    sql_literals(v, m, false, other);
+    for (size_t k = 0; k < m; k++)
+        mask[k] |= other[k];
+
+    size_t o = 0;
+    size_t i = 0;
+    size_t room = outlen > 4 ? outlen - 3 : outlen;
+    if (room > EVIDENCE_MAX_TEXT + 1)
+        room = EVIDENCE_MAX_TEXT + 1;
+    bool full = false;
+    while (i < m && !full) {
+        uint8_t c = v[i];
+        if (mask[i]) {
+            while (i < m && mask[i])
                 i++;
-            put(out, outlen, &o, '?');
+            full = !put(out, room, &o, '?');
+            continue;
+        }
+        if (c >= '0' && c <= '9' && !(i > 0 && sql_word_byte(v[i - 1]))) {
+            while (i < m && !mask[i] && sql_number_byte(v[i]))
+                i++;
+            full = !put(out, room, &o, '?');
             continue;
         }
         if (c == '\r' || c == '\n' || c == '\t')
             c = ' ';
-        put_byte(out, outlen, &o, c);
-        i++;
+        full = !put_byte(out, room, &o, c);
+        if (!full)
+            i++;
     }
     if (i < n) {
         put(out, outlen, &o, '.');
@@ -121,7 +173,7 @@ void redact_excerpt(enum ev_kind kind, const uint8_t *v, size_t n, bool show_all
     if (v == NULL || n == 0 || kind == EV_NONE)
         return;
     if (show_all) {
-        redact_printable(v, n, outlen / 4, out, outlen);
+        redact_printable(v, n, n, out, outlen);
         return;
     }
     switch (kind) {

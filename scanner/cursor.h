@@ -118,9 +118,11 @@ static inline uint32_t cur_le32(struct cursor *c)
 
 static inline uint64_t cur_le64(struct cursor *c)
 {
-    uint64_t lo = cur_le32(c);
-    uint64_t hi = cur_le32(c);
-    return hi << 32 | lo;
+    const uint8_t *s = cur_take(c, 8);
+    uint64_t v = 0;
+    for (int i = 7; s != NULL && i >= 0; i--)
+        v = v << 8 | s[i];
+    return v;
 }
 
 /* A NUL-terminated string of at most max bytes (terminator not counted).

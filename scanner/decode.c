@@ -346,6 +346,7 @@ static bool decode_l4(const uint8_t *p, uint32_t n, uint32_t wire, unsigned dept
         pkt->sport = cur_be16(&c);
         pkt->dport = cur_be16(&c);
         uint16_t ulen = cur_be16(&c);
+        cur_skip(&c, 2);            /* checksum: the header is 8 bytes */
         if (c.bad) {
             g_stats.decode_truncated++;
             return false;
@@ -406,10 +407,17 @@ static bool decode_ipv4(const uint8_t *p, uint32_t n, unsigned depth, struct pac
         uint32_t wlen = frag_add(p, caplen, pkt->ts_ns, &whole);
         if (wlen == 0)
             return false;
+        /* the rebuilt datagram carries the first fragment's header, whose
+         * length may differ from this fragment's */
         p = whole;
         n = wlen;
         tot = (uint16_t)wlen;
         caplen = wlen;
+        ihl = (uint32_t)(p[0] & 15) * 4;
+        if (ihl < 20 || ihl > caplen) {
+            g_stats.decode_bad_ip++;
+            return false;
+        }
     }
     /* p may now be the rebuilt datagram: read the addresses from it */
     struct cursor a = cursor_init(p, caplen);
@@ -532,6 +540,12 @@ static bool decode_ip(const uint8_t *p, uint32_t n, unsigned depth, struct packe
         g_stats.decode_truncated++;
         return false;
     }
+    /* an inner packet (tunnel) replaces the outer one's transport facts */
+    pkt->sport = pkt->dport = 0;
+    pkt->tcp_flags = 0;
+    pkt->seq = pkt->ack = 0;
+    pkt->payload = NULL;
+    pkt->payload_len = pkt->payload_wire = 0;
     switch (p[0] >> 4) {
     case 4:
         return decode_ipv4(p, n, depth, pkt);

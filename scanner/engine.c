@@ -43,6 +43,7 @@ struct call {
 static struct engine_options options;
 static const struct detector *const *detectors = detector_registry;
 static uint64_t last_sweep_ns;
+static uint64_t clock_ns;           /* latest capture time seen: never steps back */
 static bool classify_ready;
 
 static void engine_flow_end(struct flow *f, enum end_reason why);
@@ -450,8 +451,14 @@ static void attach_detectors(struct flow *f)
 
 /* The flow switched to TLS: cleartext detectors stop, TLS readers take
  * over from the bytes that follow. */
+static void flow_giveup(struct flow *f);
+
 static void flow_upgrade(struct flow *f)
 {
+    /* decide first, so the held cleartext reaches the cleartext detectors
+     * and the TLS bytes that follow do not */
+    if (!f->decided)
+        flow_giveup(f);
     if (f->verdict != VERDICT_ENCRYPTED && f->verdict != VERDICT_UPGRADED) {
         f->verdict = VERDICT_UPGRADED;
         g_stats.tls_upgrades++;
@@ -459,7 +466,7 @@ static void flow_upgrade(struct flow *f)
     for (uint32_t i = 0; i < f->nslots; i++)
         if (!f->slots[i].det->tls)
             slot_detach(f, &f->slots[i]);
-    if (!f->decided || f->view == NULL || f->single_slot)
+    if (f->view == NULL || f->single_slot)
         return;
     if (f->stream_skipped) {
         /* reassembly was idle while nobody listened: restart it at the
@@ -676,8 +683,10 @@ static void classify_step(struct flow *f, int d, const struct packet *pkt)
             return;
         }
     }
+    /* give up only on a packet that carried bytes: a handshake alone must
+     * not decide a flow before its first payload has been seen */
     uint32_t max = f->transport == 6 ? CLASSIFY_MAX_TCP_PKTS : CLASSIFY_MAX_UDP_PKTS;
-    if (f->classify_pkts >= max)
+    if (pkt->payload_len > 0 && f->classify_pkts >= max)
         flow_giveup(f);
 }
 
@@ -696,10 +705,12 @@ void engine_packet(int linktype, const uint8_t *data, uint32_t caplen, uint32_t 
     if (pkt.l4proto != 6 && pkt.l4proto != 17)
         return;
 
-    if (ts_ns > last_sweep_ns + FLOW_SWEEP_INTERVAL_S * NS) {
+    if (ts_ns > clock_ns)
+        clock_ns = ts_ns;
+    if (clock_ns > last_sweep_ns + FLOW_SWEEP_INTERVAL_S * NS) {
         if (last_sweep_ns != 0)
-            sweep(ts_ns);
-        last_sweep_ns = ts_ns;
+            sweep(clock_ns);
+        last_sweep_ns = clock_ns;
     }
 
     bool to_server = true;
@@ -722,7 +733,7 @@ void engine_packet(int linktype, const uint8_t *data, uint32_t caplen, uint32_t 
     f->pkts[d]++;
     f->bytes[d] += wirelen;
     f->payload[d] += pkt.payload_wire;
-    flow_touch(f, ts_ns);
+    flow_touch(f, ts_ns, clock_ns);
 
     if (f->transport == 6)
         flow_tcp_state(f, d, &pkt);
@@ -823,6 +834,8 @@ void engine_finish(void)
 
 void engine_free(void)
 {
+    clock_ns = 0;
+    last_sweep_ns = 0;
     flow_table_free();
     decode_free();
     if (classify_ready)

@@ -129,7 +129,7 @@ struct flow *flow_create(uint8_t transport, const struct ipaddr *cli, uint16_t c
     f->addr[1] = *srv;
     f->port[0] = cport;
     f->port[1] = sport;
-    f->first_ns = f->last_ns = ts_ns;
+    f->first_ns = f->last_ns = f->idle_ns = ts_ns;
     uint32_t h = flow_hash(transport, cli, cport, srv, sport);
     f->hnext = buckets[h];
     buckets[h] = f;
@@ -146,12 +146,14 @@ struct flow *flow_create(uint8_t transport, const struct ipaddr *cli, uint16_t c
     return f;
 }
 
-void flow_touch(struct flow *f, uint64_t ts_ns)
+void flow_touch(struct flow *f, uint64_t ts_ns, uint64_t clock_ns)
 {
-    /* capture files can step back in time a little (merged files):
-     * never move last_ns backwards */
+    /* capture time can step back (merged files, a second input older
+     * than the first): last_ns never moves backwards, and the lists are
+     * ordered by the engine clock, which does not step back at all */
     if (ts_ns > f->last_ns)
         f->last_ns = ts_ns;
+    f->idle_ns = clock_ns;
     if (list_tail[f->list] != f) {
         enum flow_list l = f->list;
         list_remove(f);
@@ -191,7 +193,7 @@ struct flow *flow_next_expired(uint64_t now_ns)
         struct flow *f = list_head[l];
         if (f == NULL)
             continue;
-        if (now_ns == UINT64_MAX || now_ns > f->last_ns + list_timeout_ns[l])
+        if (now_ns == UINT64_MAX || now_ns > f->idle_ns + list_timeout_ns[l])
             return f;
     }
     return NULL;
@@ -207,7 +209,7 @@ struct flow *flow_oldest(bool *was_closed)
         return b;
     if (b == NULL)
         return a;
-    return a->last_ns <= b->last_ns ? a : b;
+    return a->idle_ns <= b->idle_ns ? a : b;
 }
 
 uint64_t flow_active(void)

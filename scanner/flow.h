@@ -67,7 +67,8 @@ struct flow {
     uint8_t transport;                  /* 6 or 17 */
     struct ipaddr addr[2];              /* [0] client, [1] server */
     uint16_t port[2];
-    uint64_t first_ns, last_ns;
+    uint64_t first_ns, last_ns;        /* capture times of the first and last packet */
+    uint64_t idle_ns;                  /* engine clock at the last packet (orders the lists) */
     uint64_t pkts[2];
     uint64_t bytes[2];                  /* wire bytes */
     uint64_t payload[2];                /* payload bytes */
@@ -106,8 +107,10 @@ struct flow *flow_lookup(uint8_t transport, const struct ipaddr *src, uint16_t s
 struct flow *flow_create(uint8_t transport, const struct ipaddr *cli, uint16_t cport,
                          const struct ipaddr *srv, uint16_t sport, uint64_t ts_ns);
 
-/* Marks activity: moves the flow to the tail of its list. */
-void flow_touch(struct flow *f, uint64_t ts_ns);
+/* Marks activity at capture time ts_ns and engine clock clock_ns (the
+ * latest time seen, which never goes back): moves the flow to the tail of
+ * its list, so each list stays ordered by clock. */
+void flow_touch(struct flow *f, uint64_t ts_ns, uint64_t clock_ns);
 /* Moves a TCP flow to the closed list (short timeout). */
 void flow_mark_closed(struct flow *f);
 
@@ -116,8 +119,9 @@ void flow_mark_closed(struct flow *f);
 void flow_unlink(struct flow *f);
 void flow_release(struct flow *f);
 
-/* The flow that should be ended now: idle past its list's timeout at time
- * now_ns (NULL when none).  With now_ns == UINT64_MAX every flow is due. */
+/* The flow that should be ended now: idle past its list's timeout at
+ * engine clock now_ns (NULL when none).  With now_ns == UINT64_MAX every
+ * flow is due. */
 struct flow *flow_next_expired(uint64_t now_ns);
 /* The oldest flow to evict when the table is full (closed ones first). */
 struct flow *flow_oldest(bool *was_closed);

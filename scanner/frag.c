@@ -100,10 +100,15 @@ static bool frag_complete(const struct frag_dgram *d)
 {
     if (d->total == 0 || d->hdr_len == 0)
         return false;
+    /* ranges never overlap, so they cover [0, total) exactly when they
+     * all lie inside it and add up to it */
     uint64_t covered = 0;
-    for (uint32_t i = 0; i < d->nranges; i++)
+    for (uint32_t i = 0; i < d->nranges; i++) {
+        if (d->ranges[i].end > d->total)
+            return false;
         covered += d->ranges[i].end - d->ranges[i].start;
-    return covered == d->total;     /* ranges never overlap */
+    }
+    return covered == d->total;
 }
 
 uint32_t frag_add(const uint8_t *hdr, uint32_t len, uint64_t ts_ns, const uint8_t **out)
@@ -169,6 +174,14 @@ uint32_t frag_add(const uint8_t *hdr, uint32_t len, uint64_t ts_ns, const uint8_
     if (start == 0) {
         memcpy(d->hdr, hdr, ihl);
         d->hdr_len = ihl;
+    }
+    for (uint32_t i = 0; d->total != 0 && i < d->nranges; i++) {
+        if (d->ranges[i].end > d->total) {
+            /* data beyond the end the last fragment announced */
+            g_stats.frag_dropped++;
+            frag_drop(d);
+            return 0;
+        }
     }
     if (!frag_complete(d))
         return 0;

@@ -90,41 +90,12 @@ static void reasm_skip_hole(struct reasm_dir *r, const struct reasm_sink *sink)
     reasm_drain(r, sink);
 }
 
-/* Holds [seq, seq+wire) minus what is already held.  Returns false when a
- * cap refused it. */
-static bool reasm_hold(struct reasm_dir *r, uint32_t seq, const uint8_t *p, uint32_t n,
-                       uint32_t wire, uint64_t pkt_no, uint64_t ts_ns)
+/* Holds one piece that overlaps nothing held, before *pp.  Returns false
+ * when a cap refused it. */
+static bool reasm_hold_piece(struct reasm_dir *r, struct reasm_seg **pp, uint32_t seq,
+                             const uint8_t *p, uint32_t n, uint32_t wire, uint64_t pkt_no,
+                             uint64_t ts_ns)
 {
-    struct reasm_seg **pp = &r->ooo;
-    /* find the first held segment that ends after seq */
-    while (*pp != NULL && seq_diff((*pp)->seq + (*pp)->wire, seq) <= 0)
-        pp = &(*pp)->next;
-    /* trim the front against it: first copy wins */
-    if (*pp != NULL && seq_diff((*pp)->seq, seq) <= 0) {
-        uint32_t cut = (uint32_t)seq_diff((*pp)->seq + (*pp)->wire, seq);
-        if (cut >= wire) {
-            g_stats.tcp_retransmitted++;
-            return true;
-        }
-        g_stats.tcp_overlaps++;
-        seq += cut;
-        wire -= cut;
-        p += cut < n ? cut : n;
-        n = cut < n ? n - cut : 0;
-        pp = &(*pp)->next;
-    }
-    /* trim the back against the next held segment */
-    if (*pp != NULL && seq_diff(seq + wire, (*pp)->seq) > 0) {
-        uint32_t keep = (uint32_t)seq_diff((*pp)->seq, seq);
-        g_stats.tcp_overlaps++;
-        wire = keep;
-        if (n > keep)
-            n = keep;
-        /* the rest of the new segment may extend past the next one: the
-         * part beyond is dropped; a retransmission will bring it again */
-    }
-    if (wire == 0)
-        return true;
     if (r->ooo_bytes + n > REASM_MAX_OOO_BYTES || r->ooo_segs >= REASM_MAX_OOO_SEGS) {
         g_stats.reasm_ooo_cap++;
         return false;
@@ -152,7 +123,57 @@ static bool reasm_hold(struct reasm_dir *r, uint32_t seq, const uint8_t *p, uint
     g_stats.reasm_bytes += n + sizeof *s;
     if (g_stats.reasm_bytes > g_stats.reasm_bytes_peak)
         g_stats.reasm_bytes_peak = g_stats.reasm_bytes;
-    g_stats.tcp_out_of_order++;
+    return true;
+}
+
+/* Holds [seq, seq+wire) minus what is already held: held bytes came first
+ * and win, the new segment fills the spaces around them.  Returns false
+ * when a cap refused a piece. */
+static bool reasm_hold(struct reasm_dir *r, uint32_t seq, const uint8_t *p, uint32_t n,
+                       uint32_t wire, uint64_t pkt_no, uint64_t ts_ns)
+{
+    struct reasm_seg **pp = &r->ooo;
+    bool overlapped = false;
+    bool held = false;
+    while (wire > 0) {
+        /* skip held segments that end before seq */
+        while (*pp != NULL && seq_diff((*pp)->seq + (*pp)->wire, seq) <= 0)
+            pp = &(*pp)->next;
+        /* trim the front against one that covers seq */
+        if (*pp != NULL && seq_diff((*pp)->seq, seq) <= 0) {
+            uint32_t cut = (uint32_t)seq_diff((*pp)->seq + (*pp)->wire, seq);
+            overlapped = true;
+            if (cut >= wire)
+                break;
+            seq += cut;
+            wire -= cut;
+            p += cut < n ? cut : n;
+            n = cut < n ? n - cut : 0;
+            pp = &(*pp)->next;
+            continue;
+        }
+        /* hold what lies before the next held segment (or everything) */
+        uint32_t take = wire;
+        if (*pp != NULL && seq_diff(seq + wire, (*pp)->seq) > 0) {
+            take = (uint32_t)seq_diff((*pp)->seq, seq);
+            overlapped = true;
+        }
+        uint32_t ntake = n < take ? n : take;
+        if (!reasm_hold_piece(r, pp, seq, p, ntake, take, pkt_no, ts_ns))
+            return false;
+        held = true;
+        pp = &(*pp)->next;
+        seq += take;
+        wire -= take;
+        p += ntake;
+        n -= ntake;
+    }
+    if (!held)
+        g_stats.tcp_retransmitted++;    /* every byte was held already */
+    else if (overlapped)
+        g_stats.tcp_overlaps++;
+    else
+        g_stats.tcp_out_of_order++;
     return true;
 }
 
@@ -184,12 +205,16 @@ void reasm_segment(struct reasm_dir *r, uint32_t seq, const uint8_t *p, uint32_t
     if (d == 0) {
         /* in order: deliver straight from the packet, no copy */
         if (r->ooo != NULL && seq_diff(seq + wire, r->ooo->seq) > 0) {
-            /* it overlaps held data: held data was first, keep it */
+            /* It runs into held data, which came first and wins: deliver
+             * up to it, then the held data, then whatever of this segment
+             * lies beyond (trimmed against what is delivered by then). */
             uint32_t keep = (uint32_t)seq_diff(r->ooo->seq, seq);
-            if (n > keep)
-                n = keep;
-            wire = keep;
+            uint32_t nk = n < keep ? n : keep;
             g_stats.tcp_overlaps++;
+            reasm_deliver(r, p, nk, keep, pkt_no, ts_ns, sink);
+            reasm_drain(r, sink);
+            reasm_segment(r, seq + keep, p + nk, n - nk, wire - keep, pkt_no, ts_ns, sink);
+            return;
         }
         reasm_deliver(r, p, n, wire, pkt_no, ts_ns, sink);
         reasm_drain(r, sink);

@@ -1,0 +1,119 @@
+/*
+ * secrets.h - the one engine that finds secrets and personal data in any
+ * plaintext bytes: HTTP headers and bodies, database statements and rows,
+ * streams nDPI cannot name.
+ *
+ * What it finds (rule ids of ../shared/docs/FINDINGS.md):
+ *   secret.jwt          three base64url parts whose header decodes to JSON with "alg"
+ *   secret.api-key      well-known key formats with exact prefix, length and charset
+ *                       (AWS access key ids, GitHub, GitLab, Slack, Stripe live keys,
+ *                       Google API keys, SendGrid, Twilio, npm, PyPI, OpenAI, ...)
+ *   secret.private-key  a PEM "-----BEGIN ... PRIVATE KEY-----" block
+ *   pii.card-number     13-19 digits (single spaces or dashes between groups allowed),
+ *                       Luhn-valid, in a real card range, not part of a longer number
+ *   pii.ssn             US SSN in its dashed form AAA-GG-SSSS, invalid ranges excluded
+ *   pii.email           an e-mail address (low, counted)
+ * Every match leaves as EV_SECRET evidence: the reporter masks it and
+ * fingerprints it (reports/redact.c); nothing here redacts.
+ *
+ * How to call it (ctx is the detector's callback context):
+ *
+ *   A whole value (a header, a row, a datagram):
+ *       secrets_scan(ctx, DIR_TO_CLIENT, "row", p, n);
+ *
+ *   A stream that arrives in pieces (a body, an unknown TCP stream): keep a
+ *   struct secrets_stream (zeroed) per direction in the detector's state and
+ *       secrets_stream_feed(ctx, &st->ss[d], d, "body", p, n);   as bytes arrive
+ *       secrets_stream_end(ctx, &st->ss[d], d, "body");          at its end, or at a gap
+ *   A secret split across pieces is found once, exactly as if the stream had
+ *   been scanned whole: the decision for every position is taken with the
+ *   same SECRETS_LOOKBACK bytes before it and SECRETS_LOOKAHEAD bytes after
+ *   it, whatever the segmentation.  Tokens longer than the lookahead (a JWT
+ *   over 2 KiB) are still found, cut at the lookahead.
+ *
+ * The scan is one pass: a 256-entry table marks the few bytes that can be
+ * part of a pattern's fixed prefix ("J" of "eyJ", "_" of "ghp_", "-" of
+ * "-----BEGIN", "@", digits...), and only at those bytes is a pattern
+ * checked.  tests/tools/secrets_bench.c measures it (>= 1 GB/s required).
+ */
+#ifndef LEAKSCAN_SECRETS_H
+#define LEAKSCAN_SECRETS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "detector.h"
+
+/* Context every decision may read before and after the position it decides.
+ * LOOKBACK covers the longest e-mail local part (64) and key prefix;
+ * LOOKAHEAD bounds the longest value we take whole (a PEM block is cut
+ * there, a longer JWT too). */
+#define SECRETS_LOOKBACK        80u
+#define SECRETS_LOOKAHEAD       2048u
+
+/* The rules this engine fires, for the rule lists of the detectors that
+ * call it (a detector lists every rule it can cause). */
+extern const struct rule secrets_rule_jwt;
+extern const struct rule secrets_rule_api_key;
+extern const struct rule secrets_rule_private_key;
+extern const struct rule secrets_rule_card;
+extern const struct rule secrets_rule_ssn;
+extern const struct rule secrets_rule_email;
+#define SECRETS_NRULES 6
+extern const struct rule *const secrets_rules[SECRETS_NRULES];
+
+/* One match, borrowed for the duration of the callback.  value/len is what
+ * the evidence shows (a card number with its separators removed, so one card
+ * has one fingerprint however it was written); kind names the format
+ * ("card", "ssn", "email", "jwt", "private-key", "github-token", ...). */
+struct secrets_match {
+    const struct rule *rule;
+    const char *kind;
+    const uint8_t *value;
+    size_t len;
+    size_t offset;              /* where it starts in the scanned bytes */
+};
+
+typedef void (*secrets_cb)(void *arg, const struct secrets_match *m);
+
+/* Calls cb for every match in p[0..n), in order; returns how many.  The
+ * pure engine: no detector context, used by the others, the unit tests and
+ * the benchmark. */
+size_t secrets_find(const uint8_t *p, size_t n, secrets_cb cb, void *arg);
+
+/* Test support: turns the vector prefilter off (bytes only) or back on.
+ * The results must be identical either way; only the speed differs. */
+void secrets_use_vector(bool on);
+
+/* Scans one whole value and emits a finding per match through ctx, with
+ * direction d and the evidence field "<field>" ("<field>:<kind>" for API
+ * keys, so the report says which key it was). */
+void secrets_scan(struct det_ctx *ctx, enum dir d, const char *field,
+                  const uint8_t *p, size_t n);
+
+/* Streaming state for one direction of one stream: zero it to start.  It
+ * holds the last bytes whose decision still waits for their lookahead. */
+struct secrets_stream {
+    uint16_t ctx_len;           /* bytes of lookback before the held bytes */
+    uint16_t held;              /* bytes not decided yet */
+    uint16_t skip;              /* held bytes inside a match already reported */
+    uint8_t buf[SECRETS_LOOKBACK + SECRETS_LOOKAHEAD];
+};
+
+/* Feeds the next n bytes of a stream.  Matches whose lookahead is complete
+ * are emitted now; the last SECRETS_LOOKAHEAD bytes wait in s. */
+void secrets_stream_feed(struct det_ctx *ctx, struct secrets_stream *s, enum dir d,
+                         const char *field, const uint8_t *p, size_t n);
+
+/* The stream ends (or a gap cuts it): decides the held bytes with the
+ * context there is and empties s, ready for a new stream. */
+void secrets_stream_end(struct det_ctx *ctx, struct secrets_stream *s, enum dir d,
+                        const char *field);
+
+/* The same two without a detector context: matches go to cb. */
+void secrets_stream_feed_cb(struct secrets_stream *s, const uint8_t *p, size_t n,
+                            secrets_cb cb, void *arg);
+void secrets_stream_end_cb(struct secrets_stream *s, secrets_cb cb, void *arg);
+
+#endif

@@ -1,0 +1,351 @@
+/*
+ * test_secrets.c - the secrets engine (detectors/secrets.c): true and false
+ * cases per pattern, and three equivalences the engine promises: the vector
+ * prefilter changes nothing (compared with the byte table alone), and the
+ * stream API finds exactly what a scan of the whole stream finds, however
+ * the stream is cut.  Inputs end at a guard page, so an over-read crashes.
+ */
+#include "unit.h"
+
+#include "../../detectors/secrets.h"
+
+#define MAX_HITS 64
+
+struct hit {
+    const char *rule;
+    const char *kind;
+    char value[2200];
+    size_t offset;
+};
+
+struct hits {
+    struct hit h[MAX_HITS];
+    size_t n;
+};
+
+static void collect(void *arg, const struct secrets_match *m)
+{
+    struct hits *hs = arg;
+    if (hs->n >= MAX_HITS)
+        return;
+    struct hit *h = &hs->h[hs->n++];
+    h->rule = m->rule->id;
+    h->kind = m->kind;
+    size_t n = m->len < sizeof h->value - 1 ? m->len : sizeof h->value - 1;
+    memcpy(h->value, m->value, n);
+    h->value[n] = '\0';
+    h->offset = m->offset;
+}
+
+/* Scans s (guarded) and returns the hits. */
+static struct hits scan(const char *s)
+{
+    struct hits hs;
+    memset(&hs, 0, sizeof hs);
+    size_t n = strlen(s);
+    secrets_find(guarded_copy(s, n), n, collect, &hs);
+    return hs;
+}
+
+/* Exactly one hit of rule with this value. */
+static int one(const char *s, const char *rule, const char *value)
+{
+    struct hits hs = scan(s);
+    if (hs.n != 1 || strcmp(hs.h[0].rule, rule) != 0 || strcmp(hs.h[0].value, value) != 0) {
+        fprintf(stderr, "  input \"%.80s\": %zu hits", s, hs.n);
+        for (size_t k = 0; k < hs.n; k++)
+            fprintf(stderr, " [%s \"%.40s\"]", hs.h[k].rule, hs.h[k].value);
+        fprintf(stderr, ", expected %s \"%.40s\"\n", rule, value);
+        return 0;
+    }
+    return 1;
+}
+
+static int none(const char *s)
+{
+    struct hits hs = scan(s);
+    for (size_t k = 0; k < hs.n; k++)
+        fprintf(stderr, "  input \"%.80s\": unexpected %s \"%.40s\"\n", s, hs.h[k].rule,
+                hs.h[k].value);
+    return hs.n == 0;
+}
+
+static void test_cards(void)
+{
+    /* the scheme test numbers, bare and in context */
+    CHECK(one("4111111111111111", "pii.card-number", "4111111111111111"));
+    CHECK(one("card=5555555555554444&exp=12/25", "pii.card-number", "5555555555554444"));
+    CHECK(one("{\"pan\":\"378282246310005\"}", "pii.card-number", "378282246310005"));
+    CHECK(one("42,6011111111111117,12/25", "pii.card-number", "6011111111111117"));
+    CHECK(one("JCB 3530111333300000.", "pii.card-number", "3530111333300000"));
+    CHECK(one("diners 30569309025904", "pii.card-number", "30569309025904"));
+    CHECK(one("mc2 2221000000000009", "pii.card-number", "2221000000000009"));
+    CHECK(one("SET card:alice 4111111111111111\r\n", "pii.card-number", "4111111111111111"));
+    /* grouped: the value is the digits, so one card has one fingerprint */
+    CHECK(one("4111 1111 1111 1111", "pii.card-number", "4111111111111111"));
+    CHECK(one("pay 4111-1111-1111-1111 now", "pii.card-number", "4111111111111111"));
+    CHECK(one("amex 3782 822463 10005", "pii.card-number", "378282246310005"));
+    /* a date before the number does not hide it */
+    CHECK(one("2024-01-05 4111111111111111", "pii.card-number", "4111111111111111"));
+
+    /* Luhn-valid numbers inside longer digit runs */
+    CHECK(none("14111111111111111"));
+    CHECK(none("41111111111111110"));
+    CHECK(none("order 44111111111111111111 shipped"));
+    /* not Luhn-valid, or no card range, or wrong length */
+    CHECK(none("4111111111111112"));
+    CHECK(none("1234567812345670"));            /* Luhn-valid, no scheme starts with 1 */
+    CHECK(none("411111111111111"));             /* Visa has no 15-digit numbers */
+    CHECK(none("5555555555554"));
+    /* timestamps and counters */
+    CHECK(none("ts=1700000000123456 ns=1700000000123456789"));
+    CHECK(none("2024-11-29 12:34:56.789012"));
+    /* phone numbers */
+    CHECK(none("+1 415-555-0132, +44 20 7946 0958, +4915112345678"));
+    CHECK(none("tel:+4111111111111111"));
+    /* UUIDs and hex */
+    CHECK(none("123e4567-e89b-12d3-a456-426614174000"));
+    CHECK(none("40000000-0000-0000-0000-000000000000"));
+    CHECK(none("0x4111111111111111 deadbeef4111111111111111cafe"));
+    /* glued to words, decimals */
+    CHECK(none("id4111111111111111 4111111111111111abc 4111111111111111_x"));
+    CHECK(none("0.4111111111111111 4111111111111111.5"));
+    CHECK(none("4111111111111111@example"));
+    /* separators: mixed, wrong groups, one group too many */
+    CHECK(none("4111 1111-1111 1111"));
+    CHECK(none("41111 111 1111 1111"));
+    CHECK(none("4111 1111 1111 1111 1111"));
+    CHECK(none("4111  1111  1111  1111"));
+    /* base64 that happens to hold digits */
+    CHECK(none("QUJD4111111111111111RUY= AAAA5555555555554444BBBB"));
+}
+
+static void test_ssn(void)
+{
+    CHECK(one("078-05-1120", "pii.ssn", "078-05-1120"));
+    CHECK(one("ssn: 219-09-9999;", "pii.ssn", "219-09-9999"));
+    CHECK(one("\"123-45-6789\"", "pii.ssn", "123-45-6789"));
+    /* never issued: area 000, 666, 9xx; group 00; serial 0000 */
+    CHECK(none("000-12-3456"));
+    CHECK(none("666-12-3456"));
+    CHECK(none("900-12-3456 999-99-9999"));
+    CHECK(none("123-00-4567"));
+    CHECK(none("123-45-0000"));
+    /* only the dashed form, and not inside a longer number */
+    CHECK(none("123456789"));
+    CHECK(none("1123-45-6789"));
+    CHECK(none("123-45-67890"));
+    CHECK(none("555-123-45-6789"));
+    CHECK(none("123-45-6789-1"));
+    CHECK(none("a123-45-6789"));
+    CHECK(none("415-555-0132"));
+}
+
+static const char jwt[] =
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+    "eyJzdWIiOiJhbGljZSIsIm5hbWUiOiJBbGljZSBFeGFtcGxlIiwicm9sZSI6ImN1c3RvbWVyIiwiaWF0"
+    "IjoxNzAwMDAwMDAwLCJleHAiOjQxMDI0NDQ4MDB9.IL26YEFrGZ8KCJ3OBqS_4_-DmHRfDYa2X5a7zVD9rbk";
+
+static void test_jwt(void)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "Authorization: Bearer %s\r\n", jwt);
+    CHECK(one(buf, "secret.jwt", jwt));
+    snprintf(buf, sizeof buf, "token=%s&x=1", jwt);
+    CHECK(one(buf, "secret.jwt", jwt));
+    /* alg none: empty signature */
+    CHECK(one("t=eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0. end", "secret.jwt",
+              "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."));
+    /* a header without "alg" ({"typ":"JWT"}) */
+    CHECK(none("eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiJ4In0.c2lnbmF0dXJlc2ln"));
+    /* base64 JSON without the dots of a JWT */
+    CHECK(none("data eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9 more"));
+    /* base64 that is not JSON, and a JWT glued inside a longer token */
+    CHECK(none("eyJxxxxxxxxxxxxxxxx.yyyy.zzzz"));
+    snprintf(buf, sizeof buf, "x%s", jwt);
+    CHECK(none(buf));
+}
+
+static void test_api_keys(void)
+{
+    CHECK(one("aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n", "secret.api-key",
+              "AKIAIOSFODNN7EXAMPLE"));
+    CHECK(one("ASIAY34FZKBOKMUTVV7A", "secret.api-key", "ASIAY34FZKBOKMUTVV7A"));
+    CHECK(one("token ghp_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ end", "secret.api-key",
+              "ghp_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"));
+    CHECK(one("glpat-xxxxxxxxxxxxxxxxxxxx", "secret.api-key", "glpat-xxxxxxxxxxxxxxxxxxxx"));
+    CHECK(one("xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", "secret.api-key",
+              "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"));
+    CHECK(one("\"sk_live_4eC39HqLyjWDarjtT1zdp7dc\"", "secret.api-key",
+              "sk_live_4eC39HqLyjWDarjtT1zdp7dc"));
+    CHECK(one("?key=AIzaSyA-1234567890abcdefghijklmnopqrstu&", "secret.api-key",
+              "AIzaSyA-1234567890abcdefghijklmnopqrstu"));
+    CHECK(one("SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+              "secret.api-key",
+              "SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"));
+    CHECK(one("SK0123456789abcdef0123456789abcdef", "secret.api-key",
+              "SK0123456789abcdef0123456789abcdef"));
+    /* wrong length, test keys, glued to a word */
+    CHECK(none("AKIAIOSFODNN7EXAMPL AKIAIOSFODNN7EXAMPLEX"));
+    CHECK(none("ghp_abcdefghijklmnopqrstuvwxyzABCDEFGHI"));
+    CHECK(none("sk_test_4eC39HqLyjWDarjtT1zdp7dc"));
+    CHECK(none("xAKIAIOSFODNN7EXAMPLE MASK0123456789abcdef0123456789abcdef"));
+    CHECK(none("xoxb-not-a-token"));
+}
+
+static void test_private_key(void)
+{
+    const char *pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAvx\n"
+                      "-----END RSA PRIVATE KEY-----";
+    char buf[256];
+    snprintf(buf, sizeof buf, "key:\n%s\ntrailer", pem);
+    CHECK(one(buf, "secret.private-key", pem));
+    struct hits hs = scan("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA");
+    CHECK_EQ(hs.n, 1);
+    CHECK(none("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"));
+    CHECK(none("-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----"));
+}
+
+static void test_email(void)
+{
+    CHECK(one("contact alice@example.com.", "pii.email", "alice@example.com"));
+    CHECK(one("<a href=\"mailto:bob.smith+shop@mail.example.co.uk\">", "pii.email",
+              "bob.smith+shop@mail.example.co.uk"));
+    CHECK(none("logo@2x.png user@localhost a@b.c @example.com"));
+}
+
+/* ------------------------------------------------------------------ equivalences */
+
+static uint64_t rng = 88172645463325252ULL;
+
+static uint32_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)rng;
+}
+
+/* Text built from fragments that almost match, so every check runs. */
+static size_t fuzz_text(char *buf, size_t cap)
+{
+    static const char *const frag[] = {
+        "4111", "1111", " ", "-", "5555555555554444", "078-05-1120", "12", "9", "0",
+        "eyJ", "eyJhbGciOiJIUzI1NiJ9", ".", "eyJzdWIiOiJ4In0", "AKIA", "IOSFODNN7EXAMPLE",
+        "ghp_", "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ", "@", "example.com", "alice",
+        "-----BEGIN ", "RSA PRIVATE KEY", "-----", "sk_live_", "xoxb-", "glpat-", "_",
+        "SK", "0123456789abcdef", "AIza", "SG.", "\n", "a", "Z", "+",
+    };
+    size_t n = 0;
+    while (n + 64 < cap) {
+        const char *f = frag[rnd() % ARRAY_LEN(frag)];
+        size_t k = strlen(f);
+        memcpy(buf + n, f, k);
+        n += k;
+    }
+    return n;
+}
+
+static int hits_equal(const struct hits *a, const struct hits *b)
+{
+    if (a->n != b->n)
+        return 0;
+    for (size_t k = 0; k < a->n; k++)
+        if (strcmp(a->h[k].rule, b->h[k].rule) != 0 ||
+            strcmp(a->h[k].value, b->h[k].value) != 0)
+            return 0;
+    return 1;
+}
+
+/* The vector prefilter only skips positions that cannot match. */
+static void test_vector_same_as_bytes(void)
+{
+    static char buf[4096];
+    for (int round = 0; round < 400; round++) {
+        size_t n = fuzz_text(buf, 200 + rnd() % 3000);
+        const unsigned char *g = guarded_copy(buf, n);
+        struct hits a, b;
+        memset(&a, 0, sizeof a);
+        memset(&b, 0, sizeof b);
+        secrets_use_vector(true);
+        secrets_find(g, n, collect, &a);
+        secrets_use_vector(false);
+        secrets_find(g, n, collect, &b);
+        secrets_use_vector(true);
+        CHECK(hits_equal(&a, &b));
+        if (!hits_equal(&a, &b)) {
+            fprintf(stderr, "  round %d: vector %zu hits, bytes %zu\n", round, a.n, b.n);
+            break;
+        }
+    }
+}
+
+/* Streaming in pieces finds what one scan finds. */
+static void check_stream(const char *buf, size_t n, size_t piece)
+{
+    struct hits whole, parts;
+    struct secrets_stream ss;
+    memset(&whole, 0, sizeof whole);
+    memset(&parts, 0, sizeof parts);
+    memset(&ss, 0, sizeof ss);
+    secrets_find((const uint8_t *)buf, n, collect, &whole);
+    for (size_t off = 0; off < n; off += piece) {
+        size_t k = n - off < piece ? n - off : piece;
+        secrets_stream_feed_cb(&ss, guarded_copy(buf + off, k), k, collect, &parts);
+    }
+    secrets_stream_end_cb(&ss, collect, &parts);
+    CHECK(hits_equal(&whole, &parts));
+    if (!hits_equal(&whole, &parts))
+        fprintf(stderr, "  piece %zu: whole %zu hits, stream %zu\n", piece, whole.n, parts.n);
+}
+
+static void test_stream_segmentation(void)
+{
+    static char buf[6000];
+    /* every secret kind, one of them (a long JWT) across the lookahead */
+    int n = snprintf(buf, sizeof buf,
+                     "card 4111 1111 1111 1111; ssn 078-05-1120; mail alice@example.com\n"
+                     "Bearer %s\nAKIAIOSFODNN7EXAMPLE -----BEGIN EC PRIVATE KEY-----\nMHcC\n"
+                     "-----END EC PRIVATE KEY-----\n5555555555554444",
+                     jwt);
+    for (size_t piece = 1; piece <= (size_t)n + 1; piece++)
+        check_stream(buf, (size_t)n, piece);
+    /* long inputs: pieces larger than the lookahead take the other path */
+    for (int round = 0; round < 20; round++) {
+        size_t len = fuzz_text(buf, sizeof buf);
+        check_stream(buf, len, 1 + rnd() % 3000);
+        check_stream(buf, len, SECRETS_LOOKBACK + SECRETS_LOOKAHEAD + rnd() % 100);
+    }
+}
+
+/* A token longer than the lookahead is found once, cut at the lookahead. */
+static void test_long_token(void)
+{
+    static char buf[8192];
+    size_t n = 0;
+    memcpy(buf, "eyJhbGciOiJSUzI1NiJ9.", 21);
+    n = 21;
+    while (n < 5000)
+        buf[n++] = 'A';
+    buf[n++] = '.';
+    buf[n++] = 's';
+    struct hits hs = scan(buf);
+    CHECK_EQ(hs.n, 1);
+    CHECK_EQ(strlen(hs.h[0].value), SECRETS_LOOKAHEAD + 2);   /* from "ey" to the J's lookahead */
+    check_stream(buf, n, 1000);
+    check_stream(buf, n, 4000);
+}
+
+int main(void)
+{
+    RUN(test_cards);
+    RUN(test_ssn);
+    RUN(test_jwt);
+    RUN(test_api_keys);
+    RUN(test_private_key);
+    RUN(test_email);
+    RUN(test_vector_same_as_bytes);
+    RUN(test_stream_segmentation);
+    RUN(test_long_token);
+    return unit_done("test_secrets");
+}
