@@ -35,8 +35,9 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 
 all: leakscan
 
+# copy then rename: a running ./leakscan is replaced, not overwritten
 leakscan: $(BUILD)/leakscan
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/leakscan: $(BUILD)/scanner/main.o $(LIBOBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

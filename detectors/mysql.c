@@ -29,6 +29,7 @@
  * mysql.tls-not-enforced needs a client that actually got in.
  */
 #include "detector.h"
+#include "secrets.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -948,6 +949,7 @@ static void mysql_emit_statement(struct det_ctx *ctx, const char *field,
     if (n > MYSQL_SQL_MAX)
         n = MYSQL_SQL_MAX;
     detector_emit(ctx, &rule_query, DIR_TO_SERVER, field, s, n, n ? EV_SQL : EV_NONE);
+    secrets_scan(ctx, DIR_TO_SERVER, "query", s, n);
 }
 
 /* COM_QUERY: [query attributes] statement text (the rest of the packet). */
@@ -1042,11 +1044,12 @@ static const struct rule rule_resultset = {
  * a row (a value runs past the end of a packet we have whole).  A row cut
  * at MYSQL_PEEK_MAX is walked as far as it goes.
  *
- * This is where the secrets/PII engine of issue 4 (detectors/secrets.c)
- * will be called on each value, so card numbers, tokens and keys stored in
- * tables are found in result sets; for now the values are only counted.
+ * With ctx, each value goes through the secrets and PII scanner, so card
+ * numbers, tokens and keys stored in tables are found in result sets;
+ * without it the walk only validates the row.
  */
-static int mysql_scan_row_values(const uint8_t *p, size_t n, bool truncated)
+static int mysql_scan_row_values(struct det_ctx *ctx, const uint8_t *p, size_t n,
+                                 bool truncated)
 {
     struct cursor c = cursor_init(p, n);
     int values = 0;
@@ -1061,7 +1064,8 @@ static int mysql_scan_row_values(const uint8_t *p, size_t n, bool truncated)
         const uint8_t *v = mysql_lenenc_str(&c, &vn);
         if (v == NULL)
             return truncated ? values : -1;
-        (void)v;                /* issue 4: scan v[0..vn) for secrets here */
+        if (ctx != NULL)
+            secrets_scan(ctx, DIR_TO_CLIENT, "row", v, vn);
         values++;
     }
     return values;
@@ -1092,8 +1096,13 @@ static void mysql_row(struct det_ctx *ctx, struct mysql_state *st,
         struct cursor c = cursor_init(p, n);
         if (cur_u8(&c) != 0x00 || c.bad)
             return;     /* a binary row starts with 0x00: this is something else */
-    } else if (mysql_scan_row_values(p, n, truncated) < 0) {
+        /* values are not decoded without the column types, but strings sit
+         * in the row as they are: scan the row's bytes whole */
+        secrets_scan(ctx, DIR_TO_CLIENT, "row", cur_ptr(&c), cur_left(&c));
+    } else if (mysql_scan_row_values(NULL, p, n, truncated) < 0) {
         return;
+    } else {
+        mysql_scan_row_values(ctx, p, n, truncated);
     }
     if (st->rows == 0)
         detector_emit(ctx, &rule_resultset, DIR_TO_CLIENT, "row", NULL, 0, EV_NONE);

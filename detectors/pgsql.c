@@ -17,6 +17,7 @@
 #define _GNU_SOURCE     /* memmem() */
 
 #include "detector.h"
+#include "secrets.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -426,6 +427,7 @@ static void pgsql_query(struct det_ctx *ctx, uint8_t type, const uint8_t *p, siz
         return;                         /* an empty query shows nothing */
     detector_emit(ctx, &rule_query, DIR_TO_SERVER, type == 'Q' ? "Query" : "Parse",
                   sql, len, EV_SQL);
+    secrets_scan(ctx, DIR_TO_SERVER, "query", sql, len);
 }
 
 static void pgsql_client_message(struct det_ctx *ctx, struct pgsql_state *st,
@@ -521,9 +523,8 @@ static void pgsql_row_description(struct pgsql_state *st, const uint8_t *p, size
 }
 
 /*
- * Hook for the secrets and PII scanner (issue 4): DataRow column values
- * are where card numbers, tokens and personal data leave a database.  For
- * now it only walks and counts them, so the framing is exercised.
+ * DataRow column values are where card numbers, tokens and personal data
+ * leave a database: each goes through the secrets and PII scanner.
  *
  *   'D' DataRow: int16 n, then n times: int32 length (-1: NULL), bytes.
  *
@@ -534,7 +535,6 @@ static void pgsql_scan_row_values(struct det_ctx *ctx, struct pgsql_state *st,
 {
     struct cursor c = cursor_init(p, n);
     uint16_t ncols = cur_be16(&c);
-    (void)ctx;          /* the scanner will emit through it */
     for (uint16_t i = 0; i < ncols && !c.bad; i++) {
         uint32_t len = cur_be32(&c);
         if (c.bad)
@@ -542,7 +542,9 @@ static void pgsql_scan_row_values(struct det_ctx *ctx, struct pgsql_state *st,
         if (len == 0xffffffffu)
             continue;                   /* NULL */
         size_t have = cur_left(&c) < len ? cur_left(&c) : len;
-        (void)cur_take(&c, have);       /* the value: issue 4 scans it here */
+        const uint8_t *v = cur_take(&c, have);
+        if (v != NULL)
+            secrets_scan(ctx, DIR_TO_CLIENT, "row", v, have);
         st->row_values++;
         if (have < len)
             break;                      /* the rest of the row was skipped */

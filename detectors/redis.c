@@ -17,6 +17,7 @@
 #define _GNU_SOURCE     /* memmem() */
 
 #include "detector.h"
+#include "secrets.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -189,19 +190,18 @@ static bool redis_header_number(const uint8_t *line, size_t len, int64_t *out)
 }
 
 /*
- * Hook for the secrets and PII scanner (issue 4): values stored and read
- * (SET arguments, bulk replies) are where tokens, card numbers and session
- * data sit in a cache.  For now it only counts.  v/n is a whole value, or
- * one piece of an oversized value that is being skipped.
+ * Values stored and read (SET arguments, bulk replies) are where tokens,
+ * card numbers and session data sit in a cache: the secrets and PII
+ * scanner reads each.  v/n is a whole value, or one piece of an oversized
+ * value that is being skipped (a secret across two pieces is missed).
  */
 static void redis_scan_value(struct det_ctx *ctx, struct redis_state *st, enum dir d,
                              const uint8_t *v, size_t n)
 {
-    (void)ctx;          /* the scanner will emit through it */
-    (void)d;
-    (void)v;
-    if (n > 0)
-        st->values_seen++;
+    if (n == 0)
+        return;
+    secrets_scan(ctx, d, "value", v, n);
+    st->values_seen++;
 }
 
 static void redis_mark_plaintext(struct det_ctx *ctx, struct redis_state *st)

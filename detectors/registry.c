@@ -22,6 +22,7 @@ extern const struct detector detector_snmp;
 extern const struct detector detector_ldap;
 extern const struct detector detector_xmpp;
 extern const struct detector detector_http;
+extern const struct detector detector_elasticsearch;
 extern const struct detector detector_plain;
 
 const struct detector *const detector_registry[] = {
@@ -38,6 +39,7 @@ const struct detector *const detector_registry[] = {
     &detector_ldap,
     &detector_xmpp,
     &detector_http,
+    &detector_elasticsearch,
     &detector_plain,        /* last: takes only flows no other detector wants */
     NULL
 };

@@ -452,6 +452,11 @@ static const uint8_t *tls_alpn_first(const uint8_t *p, size_t n, size_t *len)
     return s;
 }
 
+static bool tls_alnum(uint8_t ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
 /* The JA4 "a" part's two ALPN characters (JA4 spec: first and last
  * character of the first protocol; their hex digits when not
  * alphanumeric; "00" without ALPN). */
@@ -464,16 +469,13 @@ static void tls_ja4_alpn(const struct tls_hello_lists *h, char out[3])
     if (h->alpn == NULL || h->alpn_len == 0)
         return;
     uint8_t a = h->alpn[0], z = h->alpn[h->alpn_len - 1];
-#define ALNUM(ch) (((ch) >= '0' && (ch) <= '9') || ((ch) >= 'a' && (ch) <= 'z') || \
-                   ((ch) >= 'A' && (ch) <= 'Z'))
-    if (ALNUM(a) && ALNUM(z)) {
+    if (tls_alnum(a) && tls_alnum(z)) {
         out[0] = (char)a;
         out[1] = (char)z;
     } else {
         out[0] = hex[a >> 4];
         out[1] = hex[z & 15];
     }
-#undef ALNUM
 }
 
 static const char *tls_ja4_version(uint16_t v)

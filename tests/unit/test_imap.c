@@ -8,7 +8,9 @@
 
 extern const struct detector detector_imap;
 
-static const uint8_t client_hello[] = { 0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x03 };
+static const uint8_t client_hello[] = {
+    0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x03,
+};
 
 /* LOGIN with quoted strings, and a FETCH whose literal body holds a line
  * that looks like a LOGIN: it must not be read as one. */
@@ -20,7 +22,8 @@ static void test_login_quoted(void)
     conv_text(&c, DIR_TO_SERVER, "a0001 LOGIN \"neulingern\" \"pa\\\"ss word\"\r\n");
     conv_text(&c, DIR_TO_CLIENT, "a0001 OK LOGIN completed.\r\n");
     conv_text(&c, DIR_TO_SERVER, "a0002 FETCH 1 BODY[]\r\n");
-    conv_text(&c, DIR_TO_CLIENT, "* 1 FETCH (BODY[] {32}\r\nx LOGIN evil pass\r\n* CAPA STARTTLS)\r\n"
+    conv_text(&c, DIR_TO_CLIENT, "* 1 FETCH (BODY[] {32}\r\n"
+                                 "x LOGIN evil pass\r\n* CAPA STARTTLS)\r\n"
                                  "a0002 OK FETCH completed.\r\n");
     conv_seal(&c);
     conv_check(&detector_imap, &fv, &c, NULL, 0);

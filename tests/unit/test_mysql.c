@@ -286,7 +286,10 @@ static void test_plain_session(void)
     conv_seal(&c);
     conv_check(&c, NULL, 0);
 
-    CHECK_EQ(findings_count(), 5);
+    /* the five MySQL rules, and the card number of the row through the
+     * secrets scanner */
+    CHECK_EQ(findings_count(), 6);
+    CHECK(finding_of("pii.card-number", &v));
     CHECK(finding_of("mysql.cleartext-session", &v));
     CHECK_EQ(v.rule->severity, SEV_MEDIUM);
     CHECK(sample_has(&v, "server_version", "10.11.6-MariaDB-0+deb12u1 tls_offered=yes"));

@@ -8,7 +8,9 @@
 
 extern const struct detector detector_pop3;
 
-static const uint8_t client_hello[] = { 0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x03 };
+static const uint8_t client_hello[] = {
+    0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x03,
+};
 
 /* USER/PASS, and a message whose body holds command-like lines. */
 static void test_user_pass(void)
@@ -43,7 +45,8 @@ static void test_apop_auth(void)
     struct flow_view fv = conv_view(6, 110, "POP3");
     conv_text(&c, DIR_TO_CLIENT, "+OK ready <1896.697170952@dbc.mtview.ca.us>\r\n");
     conv_text(&c, DIR_TO_SERVER, "CAPA\r\n");
-    conv_text(&c, DIR_TO_CLIENT, "+OK Capability list follows\r\nUSER\r\nSTLS\r\nSASL PLAIN\r\n.\r\n");
+    conv_text(&c, DIR_TO_CLIENT,
+              "+OK Capability list follows\r\nUSER\r\nSTLS\r\nSASL PLAIN\r\n.\r\n");
     conv_text(&c, DIR_TO_SERVER, "APOP mrose c4c9334bac560ecc979e58001b3e22fb\r\n");
     conv_text(&c, DIR_TO_CLIENT, "-ERR no\r\n");
     conv_text(&c, DIR_TO_SERVER, "AUTH PLAIN\r\n");

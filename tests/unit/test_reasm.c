@@ -482,6 +482,24 @@ static void test_ooo_segment_cap(void)
     reasm_free(&r);
 }
 
+/* The global reassembly memory cap (all flows together): out-of-order data
+ * that would pass it is not held; the hole becomes a gap at once. */
+static void test_memcap(void)
+{
+    struct reasm_dir r;
+    reset(&r);
+    g_stats.reasm_bytes = REASM_MEMCAP;         /* other flows hold it all */
+    reasm_syn(&r, 1000);
+    seg(&r, 1001, "abc");
+    seg(&r, 1007, "ghi");
+    CHECK_EQ(g_stats.reasm_memcap, 1);
+    CHECK_STR(rec.log, "abc<3>ghi");
+    CHECK(r.ooo == NULL);
+    CHECK_EQ(g_stats.reasm_bytes, REASM_MEMCAP);
+    g_stats.reasm_bytes = 0;
+    check_free(&r);
+}
+
 /* Scrambled delivery with retransmissions and overlaps: every byte once,
  * in order, whatever the arrival order. */
 static void test_scrambled(void)
@@ -564,6 +582,7 @@ int main(void)
     RUN(test_packet_numbers);
     RUN(test_ooo_byte_cap);
     RUN(test_ooo_segment_cap);
+    RUN(test_memcap);
     RUN(test_scrambled);
     RUN(test_accounting);
     return unit_done("test_reasm");

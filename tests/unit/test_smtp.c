@@ -8,7 +8,9 @@
 
 extern const struct detector detector_smtp;
 
-static const uint8_t client_hello[] = { 0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x03 };
+static const uint8_t client_hello[] = {
+    0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x03,
+};
 
 /* STARTTLS offered; AUTH LOGIN and a mail in clear; the message body holds
  * lines that look like commands. */
@@ -22,7 +24,7 @@ static void test_auth_login_and_mail(void)
                                  "250-AUTH PLAIN LOGIN\r\n250-STARTTLS\r\n250 HELP\r\n");
     conv_text(&c, DIR_TO_SERVER, "AUTH LOGIN\r\n");
     conv_text(&c, DIR_TO_CLIENT, "334 VXNlcm5hbWU6\r\n");
-    conv_text(&c, DIR_TO_SERVER, "Z3VycGFydGFwQHBhdHJpb3RzLmlu\r\n");     /* gurpartap@patriots.in */
+    conv_text(&c, DIR_TO_SERVER, "Z3VycGFydGFwQHBhdHJpb3RzLmlu\r\n");  /* gurpartap@patriots.in */
     conv_text(&c, DIR_TO_CLIENT, "334 UGFzc3dvcmQ6\r\n");
     conv_text(&c, DIR_TO_SERVER, "cHVuamFiQDEyMw==\r\n");                 /* punjab@123 */
     conv_text(&c, DIR_TO_CLIENT, "235 Authentication succeeded\r\n");

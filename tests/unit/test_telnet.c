@@ -85,7 +85,9 @@ static void test_session_only(void)
 /* IAC IAC is a data byte; a SB without end does not run away. */
 static void test_iac_edge(void)
 {
-    static const uint8_t odd[] = { 'l', 'o', 'g', 'i', 'n', ':', ' ', 0xff, 0xff, 0xff, 0xfa, 0x01 };
+    static const uint8_t odd[] = {
+        'l', 'o', 'g', 'i', 'n', ':', ' ', 0xff, 0xff, 0xff, 0xfa, 0x01,
+    };
     struct conv c = { 0 };
     struct flow_view fv = conv_view(6, 23, "Telnet");
     conv_add(&c, DIR_TO_CLIENT, odd, sizeof odd, false);

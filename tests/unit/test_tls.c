@@ -684,6 +684,32 @@ static void test_after_cleartext(void)
     conv_free(&c);
 }
 
+/* The ServerHello was not captured, but the client's key exchange is in
+ * clear: TLS 1.2 or below, and its record version is the negotiated one. */
+static void test_version_from_record_layer(void)
+{
+    static struct msg m;
+    struct conv c = { 0 };
+    struct flow_view fv = conv_view(6, 5432, "PostgreSQL");
+    m.n = 0;
+    client_hello_modern(&m, 0x0303, sid_a);
+    records(&c, DIR_TO_SERVER, 22, 0x0301, m.b, m.n, 16384, false);
+    m.n = 0;
+    empty_hs(&m, 16, 70);       /* ClientKeyExchange */
+    records(&c, DIR_TO_SERVER, 22, 0x0301, m.b, m.n, 16384, false);
+    records(&c, DIR_TO_SERVER, 20, 0x0301, ccs_body, 1, 16384, true);
+    conv_seal(&c);
+    conv_check(&detector_tls, &fv, &c, NULL, 0);
+    struct finding_view v;
+    CHECK(conv_finding("tls.obsolete-version", &v));
+    CHECK(conv_sample(&v, "version", "TLS 1.0 (record layer)"));
+    struct service_view s = tls_service();
+    CHECK_EQ(s.ntls_versions, 1);
+    CHECK_EQ(s.tls_versions[0], 0x0301);
+    CHECK_EQ(s.ntls_ciphers, 0);
+    conv_free(&c);
+}
+
 /* Every prefix of a handshake, in both directions: no crash, and never a
  * finding the whole handshake would not state. */
 static void test_truncated(void)
@@ -855,6 +881,7 @@ int main(void)
     RUN(test_sslv2);
     RUN(test_sslv2_compat_hello);
     RUN(test_after_cleartext);
+    RUN(test_version_from_record_layer);
     RUN(test_truncated);
     RUN(test_garbage_443);
     RUN(test_lying_lengths);
