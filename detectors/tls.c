@@ -1021,7 +1021,8 @@ static void tls_ssl2_master_key(struct det_ctx *ctx, struct tls_state *st, const
         return;
     const char *name = tls_ssl2_cipher_name(kind);
     if (name != NULL) {
-        /* SSL 2.0 kinds are 24-bit: the inventory's 16-bit cipher stays 0 */
+        /* SSL 2.0 cipher kinds are 24-bit numbers */
+        st->facts.cipher = kind;
         snprintf(st->facts.cipher_name, sizeof st->facts.cipher_name, "%s", name);
         tls_grade_cipher(ctx, name);
     }

@@ -24,7 +24,7 @@
 struct service_tls_info {
     uint16_t versions[TLS_MAX_VERSIONS];
     size_t nversions;
-    uint16_t ciphers[TLS_MAX_CIPHERS];
+    uint32_t ciphers[TLS_MAX_CIPHERS];
     char cipher_names[TLS_MAX_CIPHERS][64];
     const char *cipher_ptrs[TLS_MAX_CIPHERS];
     size_t nciphers;

@@ -42,7 +42,7 @@ void service_add_flow(const struct service_flow *sf);
  * NUL-terminated; empty or zero means not seen. */
 struct service_tls {
     uint16_t version;           /* negotiated: 0x0300 SSL 3.0 .. 0x0304 TLS 1.3; 0x0002 SSL 2 */
-    uint16_t cipher;            /* negotiated cipher suite (IANA number) */
+    uint32_t cipher;            /* negotiated cipher suite (IANA number; SSLv2 kinds are 24-bit) */
     char cipher_name[64];       /* its IANA name, "TLS_AES_256_GCM_SHA384" */
     char sni[128];
     char alpn[32];              /* negotiated ALPN protocol */
@@ -88,7 +88,7 @@ struct service_view {
     size_t ntls_versions;
     const struct service_tls *const *tls_certs;     /* distinct by cert_sha256 */
     size_t ntls_certs;
-    const uint16_t *tls_ciphers;
+    const uint32_t *tls_ciphers;
     const char *const *tls_cipher_names;
     size_t ntls_ciphers;
     const char *const *tls_snis;

@@ -108,9 +108,23 @@ static bool is_client_hello(const uint8_t *p, uint32_t n)
     return !c.bad && type == 0x16 && major == 3 && minor <= 4 && hs == 1;
 }
 
+/* The first bytes of a text protocol: a few printable characters. */
+static bool looks_like_text(const uint8_t *p, uint32_t n)
+{
+    uint32_t k = n < 8 ? n : 8;
+    if (k < 4)
+        return false;
+    for (uint32_t i = 0; i < k; i++)
+        if (!((p[i] >= 0x20 && p[i] < 0x7f) || p[i] == '\r' || p[i] == '\n' || p[i] == '\t'))
+            return false;
+    return true;
+}
+
 static void verdict_first_bytes(struct flow *f, int d, const uint8_t *p, uint32_t n)
 {
     f->sniffed[d] = true;
+    if (looks_like_text(p, n) && !(n >= 4 && memcmp(p, "SSH-", 4) == 0))
+        f->text_start = true;
     if (f->verdict == VERDICT_UNKNOWN && sniff_encrypted(p, n, f->transport)) {
         f->verdict = VERDICT_ENCRYPTED;
         f->tls_start = d == 0 && is_client_hello(p, n);
@@ -496,8 +510,13 @@ static void flow_decide(struct flow *f, const struct classify_result *res)
         classify_flow_free(f->cf);
         f->cf = NULL;
     }
-    if (f->verdict == VERDICT_UNKNOWN && f->cls.by_dpi && (f->payload[0] || f->payload[1]))
-        f->verdict = f->cls.encrypted_proto ? VERDICT_ENCRYPTED : VERDICT_PLAINTEXT;
+    /* nDPI's label counts only where our own look at the bytes found
+     * nothing: it calls an IMAP session that will STARTTLS "IMAPS", yet its
+     * first lines are text, and text is what the IMAP detector must read */
+    if (f->verdict == VERDICT_UNKNOWN && f->cls.by_dpi && (f->payload[0] || f->payload[1])) {
+        bool encrypted = f->cls.encrypted_proto && !f->text_start;
+        f->verdict = encrypted ? VERDICT_ENCRYPTED : VERDICT_PLAINTEXT;
+    }
     view_build(f);
     attach_detectors(f);
     hold_replay(f);
@@ -745,9 +764,11 @@ void engine_packet(int linktype, const uint8_t *data, uint32_t caplen, uint32_t 
     classify_step(f, d, &pkt);
 }
 
+/* A detector that parsed the protocol knows better than nDPI's label
+ * (nDPI 4.2 calls some LDAP flows "MQTT"). */
 static const char *flow_protocol(const struct flow *f)
 {
-    if (f->proto_override != NULL && !f->cls.by_dpi)
+    if (f->proto_override != NULL)
         return f->proto_override;
     return f->cls.name != NULL ? f->cls.name : "Unknown";
 }
@@ -897,10 +918,11 @@ void detector_flow_plaintext(struct det_ctx *ctx, const char *proto)
     struct flow *f = call->flow;
     if (f->verdict == VERDICT_UNKNOWN)
         f->verdict = VERDICT_PLAINTEXT;
-    if (proto != NULL && f->proto_override == NULL)
+    if (proto != NULL && f->proto_override == NULL) {
         f->proto_override = proto;
-    if (f->view != NULL && !f->cls.by_dpi && proto != NULL)
-        f->view->protocol = proto;
+        if (f->view != NULL)
+            f->view->protocol = proto;
+    }
 }
 
 void detector_detach(struct det_ctx *ctx)

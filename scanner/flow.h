@@ -86,6 +86,7 @@ struct flow {
     const char *proto_override;         /* a detector's name for the protocol */
     bool sniffed[2];                    /* first payload bytes looked at */
     bool tls_start;                     /* the client opened with a ClientHello */
+    bool text_start;                    /* a direction opened with printable text */
     bool stream_skipped;                /* payload passed by without reassembly */
     bool single_slot;                   /* engine_run_detector's flow: no takeover */
 
