@@ -175,11 +175,84 @@ static bool cert_self_signed(X509 *x)
     return X509_check_issued(x, x) == X509_V_OK;
 }
 
+/*
+ * Parsing a certificate (and verifying its signature to tell self-signed)
+ * costs far more than anything else per flow, and a capture shows the same
+ * few server certificates thousands of times.  The last TLS_CERT_CACHE
+ * results are kept with their DER, compared in full before reuse.
+ */
+#define TLS_CERT_CACHE      16u
+#define TLS_CERT_CACHE_DER  4096u
+
+struct cert_cache_entry {
+    size_t len;                 /* 0: empty */
+    uint64_t key;
+    uint8_t der[TLS_CERT_CACHE_DER];
+    struct service_tls facts;   /* only the cert_* fields are meaningful */
+    struct tls_cert_flags flags;
+};
+
+static struct cert_cache_entry cert_cache[TLS_CERT_CACHE];
+static unsigned cert_cache_next;
+
+static uint64_t cert_cache_key(const uint8_t *der, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325ULL ^ len;
+    /* the tail holds the signature: distinct for distinct certificates */
+    size_t from = len > 64 ? len - 64 : 0;
+    for (size_t i = from; i < len; i++)
+        h = (h ^ der[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+static void cert_copy_facts(struct service_tls *to, const struct service_tls *from)
+{
+    memcpy(to->cert_subject, from->cert_subject, sizeof to->cert_subject);
+    memcpy(to->cert_issuer, from->cert_issuer, sizeof to->cert_issuer);
+    memcpy(to->cert_sans, from->cert_sans, sizeof to->cert_sans);
+    to->cert_not_before_ns = from->cert_not_before_ns;
+    to->cert_not_after_ns = from->cert_not_after_ns;
+    memcpy(to->cert_key, from->cert_key, sizeof to->cert_key);
+    memcpy(to->cert_sig_alg, from->cert_sig_alg, sizeof to->cert_sig_alg);
+    memcpy(to->cert_sha256, from->cert_sha256, sizeof to->cert_sha256);
+    to->cert_self_signed = from->cert_self_signed;
+    to->cert_seen = from->cert_seen;
+}
+
+static bool tls_cert_parse_uncached(const uint8_t *der, size_t len, struct service_tls *t,
+                                    struct tls_cert_flags *fl);
+
 bool tls_cert_parse(const uint8_t *der, size_t len, struct service_tls *t,
                     struct tls_cert_flags *fl)
 {
     if (der == NULL || len == 0 || len > INT32_MAX)
         return false;
+    uint64_t key = cert_cache_key(der, len);
+    for (unsigned i = 0; i < TLS_CERT_CACHE; i++) {
+        struct cert_cache_entry *e = &cert_cache[i];
+        if (e->len == len && e->key == key && memcmp(e->der, der, len) == 0) {
+            cert_copy_facts(t, &e->facts);
+            *fl = e->flags;
+            return true;
+        }
+    }
+    if (!tls_cert_parse_uncached(der, len, t, fl))
+        return false;
+    if (len <= TLS_CERT_CACHE_DER) {
+        struct cert_cache_entry *e = &cert_cache[cert_cache_next];
+        cert_cache_next = (cert_cache_next + 1) % TLS_CERT_CACHE;
+        e->len = len;
+        e->key = key;
+        memcpy(e->der, der, len);
+        cert_copy_facts(&e->facts, t);
+        e->flags = *fl;
+    }
+    return true;
+}
+
+static bool tls_cert_parse_uncached(const uint8_t *der, size_t len, struct service_tls *t,
+                                    struct tls_cert_flags *fl)
+{
     const unsigned char *pp = der;
     X509 *x = d2i_X509(NULL, &pp, (long)len);
     if (x == NULL)
@@ -217,7 +290,12 @@ static void tls_digest_hex(const EVP_MD *alg, const void *p, size_t n, char *out
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     out[0] = '\0';
-    if (EVP_Digest(p, n, md, &mdlen, alg, NULL) != 1)
+    /* one context for every digest: no allocation per call */
+    static EVP_MD_CTX *ctx;
+    if (ctx == NULL)
+        ctx = EVP_MD_CTX_new();
+    if (ctx == NULL || EVP_DigestInit_ex2(ctx, alg, NULL) != 1 ||
+        EVP_DigestUpdate(ctx, p, n) != 1 || EVP_DigestFinal_ex(ctx, md, &mdlen) != 1)
         return;
     size_t o = 0;
     for (unsigned int i = 0; i < mdlen && o + 2 <= max_hex; i++) {
@@ -227,12 +305,27 @@ static void tls_digest_hex(const EVP_MD *alg, const void *p, size_t n, char *out
     out[o] = '\0';
 }
 
+/* Algorithms fetched once: OpenSSL 3's implicit fetch (EVP_md5()) takes
+ * a lock and a lookup on every use. */
+static const EVP_MD *md_fetch(EVP_MD **slot, const char *name)
+{
+    if (*slot == NULL)
+        *slot = EVP_MD_fetch(NULL, name, NULL);
+    return *slot;
+}
+
 void tls_md5_hex(const void *p, size_t n, char out[33])
 {
-    tls_digest_hex(EVP_md5(), p, n, out, 32);
+    static EVP_MD *md5;
+    out[0] = '\0';
+    if (md_fetch(&md5, "MD5") != NULL)
+        tls_digest_hex(md5, p, n, out, 32);
 }
 
 void tls_sha256_hex12(const void *p, size_t n, char out[13])
 {
-    tls_digest_hex(EVP_sha256(), p, n, out, 12);
+    static EVP_MD *sha256;
+    out[0] = '\0';
+    if (md_fetch(&sha256, "SHA256") != NULL)
+        tls_digest_hex(sha256, p, n, out, 12);
 }

@@ -32,6 +32,7 @@ struct finding {
     uint64_t occurrences;
     uint64_t flows;
     struct finding_sample samples[FINDING_MAX_SAMPLES];
+    uint64_t sample_keys[FINDING_MAX_SAMPLES];
     size_t nsamples;
     struct u64set secret_set;
 };
@@ -151,27 +152,37 @@ static void finding_add_client(struct finding *fd, const struct ipaddr *c)
         fd->clients[fd->nclients++] = *c;
 }
 
-/* Keeps the sample unless an identical one (field and excerpt) is kept. */
+/* A cheap identity of a sample: its field and value. */
+static uint64_t sample_key(const struct fact *f)
+{
+    uint64_t h = hash64(f->value, f->value ? f->value_len : 0, f->kind);
+    return f->field ? hash64(f->field, strlen(f->field), h) : h;
+}
+
+/* Counts the secret and keeps the sample unless one with the same field
+ * and value is kept.  Redaction and fingerprints (SHA-256) are computed
+ * only for the few samples kept: a finding can gather millions of facts. */
 static void finding_add_sample(struct finding *fd, const struct fact *f)
 {
-    struct finding_sample s;
-    memset(&s, 0, sizeof s);
-    s.pkt_no = f->pkt_no;
-    s.ts_ns = f->ts_ns;
-    s.dir = f->dir;
-    redact_printable((const uint8_t *)(f->field ? f->field : ""),
-                     f->field ? strlen(f->field) : 0, sizeof s.field - 4, s.field, sizeof s.field);
-    redact_excerpt(f->kind, f->value, f->value_len, show_secrets, s.excerpt, sizeof s.excerpt);
-    if (f->kind == EV_SECRET && f->value_len > 0) {
-        redact_fingerprint(f->value, f->value_len, s.fingerprint);
-        u64set_add(&fd->secret_set, hash64(s.fingerprint, 16, 0));
-    }
+    if (f->kind == EV_SECRET && f->value_len > 0)
+        u64set_add(&fd->secret_set, hash64(f->value, f->value_len, 0x5ec));
+    if (fd->nsamples >= FINDING_MAX_SAMPLES)
+        return;
+    uint64_t key = sample_key(f);
     for (size_t i = 0; i < fd->nsamples; i++)
-        if (strcmp(fd->samples[i].field, s.field) == 0 &&
-            strcmp(fd->samples[i].excerpt, s.excerpt) == 0)
+        if (fd->sample_keys[i] == key)
             return;
-    if (fd->nsamples < FINDING_MAX_SAMPLES)
-        fd->samples[fd->nsamples++] = s;
+    struct finding_sample *s = &fd->samples[fd->nsamples];
+    memset(s, 0, sizeof *s);
+    s->pkt_no = f->pkt_no;
+    s->ts_ns = f->ts_ns;
+    s->dir = f->dir;
+    redact_printable((const uint8_t *)(f->field ? f->field : ""),
+                     f->field ? strlen(f->field) : 0, sizeof s->field - 4, s->field, sizeof s->field);
+    redact_excerpt(f->kind, f->value, f->value_len, show_secrets, s->excerpt, sizeof s->excerpt);
+    if (f->kind == EV_SECRET && f->value_len > 0)
+        redact_fingerprint(f->value, f->value_len, s->fingerprint);
+    fd->sample_keys[fd->nsamples++] = key;
 }
 
 struct finding *finding_add(const struct fact *f)

@@ -57,10 +57,21 @@ void sha256_stream_final(struct sha256_stream *s, char hex[65])
     free(s);
 }
 
+/* Used on the main thread only (fingerprints, finding ids): one fetched
+ * algorithm and one context, instead of a lookup, a lock and an allocation
+ * per call. */
 void sha256_once(const void *p, size_t n, uint8_t out[32])
 {
+    static EVP_MD *md;
+    static EVP_MD_CTX *ctx;
     unsigned int len = 0;
-    EVP_Digest(p, n, out, &len, EVP_sha256(), NULL);
+    if (md == NULL)
+        md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (ctx == NULL)
+        ctx = EVP_MD_CTX_new();
+    if (md == NULL || ctx == NULL || EVP_DigestInit_ex2(ctx, md, NULL) != 1 ||
+        EVP_DigestUpdate(ctx, p, n) != 1 || EVP_DigestFinal_ex(ctx, out, &len) != 1)
+        memset(out, 0, 32);
 }
 
 struct sha256_job {
