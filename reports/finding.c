@@ -177,8 +177,9 @@ static void finding_add_sample(struct finding *fd, const struct fact *f)
     s->pkt_no = f->pkt_no;
     s->ts_ns = f->ts_ns;
     s->dir = f->dir;
-    redact_printable((const uint8_t *)(f->field ? f->field : ""),
-                     f->field ? strlen(f->field) : 0, sizeof s->field - 4, s->field, sizeof s->field);
+    const char *field = f->field ? f->field : "";
+    redact_printable((const uint8_t *)field, strlen(field), sizeof s->field - 4, s->field,
+                     sizeof s->field);
     redact_excerpt(f->kind, f->value, f->value_len, show_secrets, s->excerpt, sizeof s->excerpt);
     if (f->kind == EV_SECRET && f->value_len > 0)
         redact_fingerprint(f->value, f->value_len, s->fingerprint);
