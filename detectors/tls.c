@@ -254,12 +254,37 @@ static void sb_puts(struct tls_sb *b, const char *s)
     b->p[b->len] = '\0';
 }
 
+/* Formats v as decimal or 4-digit lower-case hex into num[8].  Done by
+ * hand: a ClientHello has a hundred numbers, and snprintf for each was the
+ * largest cost of a TLS flow. */
+static void u16_text(uint16_t v, bool hex, char num[8])
+{
+    static const char digits[] = "0123456789abcdef";
+    if (hex) {
+        num[0] = digits[v >> 12];
+        num[1] = digits[(v >> 8) & 15];
+        num[2] = digits[(v >> 4) & 15];
+        num[3] = digits[v & 15];
+        num[4] = '\0';
+        return;
+    }
+    char tmp[6];
+    int k = 0;
+    do {
+        tmp[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    for (int i = 0; i < k; i++)
+        num[i] = tmp[k - 1 - i];
+    num[k] = '\0';
+}
+
 /* Appends a list of numbers, decimal or 4-digit hex, joined by sep. */
 static void sb_list(struct tls_sb *b, const uint16_t *v, size_t n, bool hex, const char *sep)
 {
     for (size_t i = 0; i < n; i++) {
         char num[8];
-        snprintf(num, sizeof num, hex ? "%04x" : "%u", (unsigned)v[i]);
+        u16_text(v[i], hex, num);
         if (i > 0)
             sb_puts(b, sep);
         sb_puts(b, num);

@@ -55,21 +55,19 @@ bool finding_show_secrets(void)
     return show_secrets;
 }
 
+/* The table key of (rule, transport, server, port).  The rule's address
+ * identifies it: keys never leave memory, so they need not be stable. */
 static uint64_t finding_key(const struct fact *f)
 {
-    uint8_t buf[64];
-    size_t idlen = strlen(f->rule->id);
-    size_t n = 0;
-    if (idlen > 40)
-        idlen = 40;
-    memcpy(buf, f->rule->id, idlen);
-    n += idlen;
-    buf[n++] = f->transport;
-    memcpy(buf + n, f->server.b, 16);
-    n += 16;
-    buf[n++] = (uint8_t)(f->server_port >> 8);
-    buf[n++] = (uint8_t)f->server_port;
-    return hash64(buf, n, 0);
+    uint8_t buf[8 + 16 + 4];
+    uintptr_t r = (uintptr_t)f->rule;
+    memcpy(buf, &r, sizeof r < 8 ? sizeof r : 8);
+    memcpy(buf + 8, f->server.b, 16);
+    buf[24] = f->transport;
+    buf[25] = f->server.family;
+    buf[26] = (uint8_t)(f->server_port >> 8);
+    buf[27] = (uint8_t)f->server_port;
+    return hash64(buf, sizeof buf, 0);
 }
 
 static bool finding_matches(const struct finding *fd, const struct fact *f, uint64_t key)

@@ -4,22 +4,35 @@
 #include "u64set.h"
 
 #include <stdlib.h>
+#include <string.h>
 
-uint64_t hash64(const void *p, size_t n, uint64_t seed)
+static uint64_t mix64(uint64_t h)
 {
-    const uint8_t *b = p;
-    uint64_t h = 0xcbf29ce484222325ULL ^ seed;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 0x100000001b3ULL;
-    }
-    /* final mix (splitmix64) so that low bits are usable as an index */
     h ^= h >> 30;
     h *= 0xbf58476d1ce4e5b9ULL;
     h ^= h >> 27;
     h *= 0x94d049bb133111ebULL;
     h ^= h >> 31;
     return h;
+}
+
+/* Eight bytes at a time (values can be long: JWTs, cookies), then the
+ * tail, then a final mix so that low bits are usable as an index. */
+uint64_t hash64(const void *p, size_t n, uint64_t seed)
+{
+    const uint8_t *b = p;
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ seed ^ (n * 0xc2b2ae3d27d4eb4fULL);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, b + i, 8);
+        h = (h ^ mix64(w)) * 0x9fb21c651e98df25ULL;
+    }
+    uint64_t tail = 0;
+    for (size_t k = 0; i + k < n; k++)
+        tail |= (uint64_t)b[i + k] << (8 * k);
+    h ^= mix64(tail ^ 0x51ed27a6b9f3c8d1ULL);
+    return mix64(h);
 }
 
 static bool u64set_grow(struct u64set *s)

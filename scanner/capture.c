@@ -215,6 +215,9 @@ int capture_file(const char *path, struct report_input *in, bool progress)
         job = sha256_file_start(path);
     FILE *src;
     if (job != NULL) {
+        /* libpcap reads record by record through stdio: a 1 MiB buffer
+         * instead of the 4 KiB default saves a system call per few packets */
+        setvbuf(hf.fp, NULL, _IOFBF, 1 << 20);
         hf.magic_len = fread(hf.magic, 1, sizeof hf.magic, hf.fp);
         rewind(hf.fp);
         src = hf.fp;

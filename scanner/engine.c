@@ -410,6 +410,78 @@ static bool slot_attached(const struct flow *f, const struct detector *det)
     return false;
 }
 
+/*
+ * Detector states are recycled: a capture opens and closes flows by the
+ * hundred thousand, and each wants a few KiB of zeroed state.  Up to
+ * STATE_POOL_MAX freed states per size are kept on a list (linked through
+ * their first bytes) and zeroed again on reuse.
+ */
+#define STATE_POOL_MAX 256u
+#define STATE_POOL_SIZES 32u
+
+struct state_pool {
+    size_t size;
+    void *head;
+    unsigned n;
+};
+
+static struct state_pool pools[STATE_POOL_SIZES];
+
+static struct state_pool *pool_for(size_t size)
+{
+    for (unsigned i = 0; i < STATE_POOL_SIZES; i++) {
+        if (pools[i].size == size)
+            return &pools[i];
+        if (pools[i].size == 0) {
+            pools[i].size = size;
+            return &pools[i];
+        }
+    }
+    return NULL;
+}
+
+static void *state_get(size_t size)
+{
+    if (size < sizeof(void *))
+        size = sizeof(void *);
+    struct state_pool *p = pool_for(size);
+    if (p == NULL || p->head == NULL)
+        return calloc(1, size);
+    void *st = p->head;
+    memcpy(&p->head, st, sizeof(void *));
+    p->n--;
+    memset(st, 0, size);
+    return st;
+}
+
+static void state_put(void *st, size_t size)
+{
+    if (st == NULL)
+        return;
+    if (size < sizeof(void *))
+        size = sizeof(void *);
+    struct state_pool *p = pool_for(size);
+    if (p == NULL || p->n >= STATE_POOL_MAX) {
+        free(st);
+        return;
+    }
+    memcpy(st, &p->head, sizeof(void *));
+    p->head = st;
+    p->n++;
+}
+
+static void state_pools_free(void)
+{
+    for (unsigned i = 0; i < STATE_POOL_SIZES; i++) {
+        while (pools[i].head != NULL) {
+            void *st = pools[i].head;
+            memcpy(&pools[i].head, st, sizeof(void *));
+            free(st);
+        }
+        pools[i].n = 0;
+    }
+}
+
 /* Adds a slot for det (the array holds one per detector, so it never
  * moves while a callback runs) and calls on_start. */
 static void slot_attach(struct flow *f, const struct detector *det)
@@ -422,7 +494,7 @@ static void slot_attach(struct flow *f, const struct detector *det)
     struct det_slot *s = &f->slots[f->nslots];
     memset(s, 0, sizeof *s);
     s->det = det;
-    s->state = calloc(1, det->state_size ? det->state_size : 1);
+    s->state = state_get(det->state_size);
     if (s->state == NULL)
         return;
     f->nslots++;
@@ -832,7 +904,7 @@ static void engine_flow_end(struct flow *f, enum end_reason why)
             s->det->on_end(&ctx);
         }
         slot_free_pending(s);
-        free(s->state);
+        state_put(s->state, s->det->state_size);
     }
     free(f->slots);
     flow_account(f);
@@ -855,6 +927,7 @@ void engine_finish(void)
 
 void engine_free(void)
 {
+    state_pools_free();
     clock_ns = 0;
     last_sweep_ns = 0;
     flow_table_free();
