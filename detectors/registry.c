@@ -23,10 +23,12 @@ extern const struct detector detector_ldap;
 extern const struct detector detector_xmpp;
 extern const struct detector detector_http;
 extern const struct detector detector_elasticsearch;
+extern const struct detector detector_tds;
 extern const struct detector detector_socks;
 extern const struct detector detector_irc;
 extern const struct detector detector_rsh;
 extern const struct detector detector_oracle;
+extern const struct detector detector_mongodb;
 extern const struct detector detector_plain;
 
 const struct detector *const detector_registry[] = {
@@ -44,10 +46,12 @@ const struct detector *const detector_registry[] = {
     &detector_xmpp,
     &detector_http,
     &detector_elasticsearch,
+    &detector_tds,
     &detector_socks,
     &detector_irc,
     &detector_rsh,
     &detector_oracle,
+    &detector_mongodb,
     &detector_plain,        /* last: takes only flows no other detector wants */
     NULL
 };
