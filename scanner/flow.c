@@ -110,6 +110,23 @@ static void list_append(struct flow *f, enum flow_list l)
     list_tail[l] = f;
 }
 
+/* Ended flows are kept for reuse (up to FLOW_SPARE_MAX): a capture
+ * creates and ends flows by the hundred thousand. */
+#define FLOW_SPARE_MAX 4096u
+static struct flow *spare;
+static unsigned nspare;
+
+static struct flow *flow_alloc(void)
+{
+    struct flow *f = spare;
+    if (f == NULL)
+        return calloc(1, sizeof *f);
+    spare = f->hnext;
+    nspare--;
+    memset(f, 0, sizeof *f);
+    return f;
+}
+
 struct flow *flow_create(uint8_t transport, const struct ipaddr *cli, uint16_t cport,
                          const struct ipaddr *srv, uint16_t sport, uint64_t ts_ns)
 {
@@ -120,7 +137,7 @@ struct flow *flow_create(uint8_t transport, const struct ipaddr *cli, uint16_t c
     }
     if (active >= FLOW_MAX)
         return NULL;
-    struct flow *f = calloc(1, sizeof *f);
+    struct flow *f = flow_alloc();
     if (f == NULL)
         return NULL;
     f->id = next_id++;
@@ -184,7 +201,13 @@ void flow_unlink(struct flow *f)
 
 void flow_release(struct flow *f)
 {
-    free(f);
+    if (nspare >= FLOW_SPARE_MAX) {
+        free(f);
+        return;
+    }
+    f->hnext = spare;
+    spare = f;
+    nspare++;
 }
 
 struct flow *flow_next_expired(uint64_t now_ns)
@@ -219,6 +242,12 @@ uint64_t flow_active(void)
 
 void flow_table_free(void)
 {
+    while (spare != NULL) {
+        struct flow *f = spare;
+        spare = f->hnext;
+        free(f);
+    }
+    nspare = 0;
     free(buckets);
     buckets = NULL;
     for (int l = 0; l < LIST_COUNT; l++)
