@@ -14,7 +14,8 @@
 # certificates change on every recording.  A capture replaces the one in samples/
 # only when its recording succeeded.  samples/README.md says what each contains.
 #
-# Needs root and the packages need_pkgs installs (Debian 12).
+# Needs root and the packages need_pkgs installs (Debian 12): SRV_PKGS, plus
+# what sample_pkgs names for the FTP, mail, LDAP, SNMP and telnet samples.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -23,9 +24,22 @@ ROOT=$(cd "$HERE/.." && pwd)
 source "$ROOT/tests/lib/servers.sh"
 
 SAMPLES=(http-plain https mysql-plain mysql-tls mysql-require-tls mysql-port
-         pgsql-password pgsql-scram pgsql-md5 pgsql-tls redis-auth)
+         pgsql-password pgsql-scram pgsql-md5 pgsql-tls redis-auth
+         tls-versions tls-legacy tls-expired tls-selfsigned ftp pop3-imap smtp ldap snmp telnet)
 
 log() { printf '[record %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+# sample_pkgs NAME: the Debian packages a sample needs besides SRV_PKGS.
+sample_pkgs() {
+    case $1 in
+        ftp)       echo vsftpd lftp ;;
+        pop3-imap) echo dovecot-imapd dovecot-pop3d python3 ;;
+        smtp)      echo python3 python3-aiosmtpd ;;
+        ldap)      echo slapd ldap-utils ;;
+        snmp)      echo snmpd snmp ;;
+        telnet)    echo inetutils-telnetd inetutils-inetd python3 ;;
+    esac
+}
 
 # ---------------------------------------------------------------- one function per sample
 # Each runs in the namespace with SRV_WORK set, and writes $SRV_WORK/out.pcap.
@@ -117,6 +131,89 @@ rec_redis_auth() {
     cap_stop
 }
 
+rec_tls_versions() {
+    nginx_start 80 443
+    local c=(--resolve "localhost:443:$SRV_IP" --cacert "$SRV_PKI/ca.crt")
+    local u=https://localhost/index.html
+    cap_start "$SRV_WORK/out.pcap" 'tcp port 443'
+    tls_curl "$u" 'TLSv1.2 / ECDHE-RSA-AES256-GCM-SHA384' "${c[@]}" --tlsv1.2 --tls-max 1.2
+    tls_curl "$u" 'TLSv1.2 / ECDHE-RSA-CHACHA20-POLY1305' "${c[@]}" --tlsv1.2 --tls-max 1.2 \
+        --ciphers ECDHE-RSA-CHACHA20-POLY1305
+    tls_curl "$u" 'TLSv1.3 / TLS_AES_256_GCM_SHA384' "${c[@]}" --tlsv1.3
+    tls_curl "$u" 'TLSv1.3 / TLS_CHACHA20_POLY1305_SHA256' "${c[@]}" --tlsv1.3 \
+        --tls13-ciphers TLS_CHACHA20_POLY1305_SHA256
+    cap_stop
+}
+
+rec_tls_legacy() {
+    nginx_start 80 443 server legacy
+    local v=(-CAfile "$SRV_PKI/ca.crt" -verify_return_error)
+    cap_start "$SRV_WORK/out.pcap" 'tcp port 443'
+    tls_sclient 443 'TLSv1 ECDHE-RSA-AES256-SHA' "${v[@]}" -tls1 -cipher 'DEFAULT:@SECLEVEL=0'
+    tls_sclient 443 'TLSv1.1 ECDHE-RSA-AES256-SHA' "${v[@]}" -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'
+    tls_sclient 443 'TLSv1.2 NULL-SHA256' "${v[@]}" -tls1_2 -cipher 'NULL-SHA256:@SECLEVEL=0'
+    tls_sclient 443 'TLSv1.2 AECDH-AES128-SHA' -tls1_2 -cipher 'AECDH-AES128-SHA:@SECLEVEL=0'
+    cap_stop
+}
+
+rec_tls_expired() {
+    nginx_start 80 443 expired
+    cap_start "$SRV_WORK/out.pcap" 'tcp port 443'
+    tls_curl https://localhost/index.html 'TLSv1.2 / ECDHE-RSA-AES256-GCM-SHA384' \
+        --resolve "localhost:443:$SRV_IP" -k --tlsv1.2 --tls-max 1.2
+    cap_stop
+}
+
+rec_tls_selfsigned() {
+    nginx_start 80 443 selfsigned
+    cap_start "$SRV_WORK/out.pcap" 'tcp port 443'
+    tls_curl https://localhost/index.html 'TLSv1.2 / ECDHE-RSA-AES256-GCM-SHA384' \
+        --resolve "localhost:443:$SRV_IP" -k --tlsv1.2 --tls-max 1.2
+    cap_stop
+}
+
+rec_ftp() {
+    ftp_start 21
+    cap_start "$SRV_WORK/out.pcap" "tcp port 21 or tcp portrange $FTP_PASV_MIN-$FTP_PASV_MAX"
+    ftp_drive 21
+    cap_stop
+}
+
+rec_pop3_imap() {
+    dovecot_start 110 143
+    cap_start "$SRV_WORK/out.pcap" 'tcp port 110 or tcp port 143'
+    mail_drive 110 143
+    cap_stop
+}
+
+rec_ldap() {
+    ldap_start 389
+    cap_start "$SRV_WORK/out.pcap" 'tcp port 389'
+    ldap_drive 389
+    cap_stop
+}
+
+rec_snmp() {
+    snmp_start 161
+    cap_start "$SRV_WORK/out.pcap" 'udp port 161'
+    snmp_drive 161
+    cap_stop
+}
+
+rec_smtp() {
+    smtp_start 587
+    cap_start "$SRV_WORK/out.pcap" 'tcp port 587'
+    smtp_drive 587
+    cap_stop
+}
+
+rec_telnet() {
+    telnet_start 23
+    cap_start "$SRV_WORK/out.pcap" 'tcp port 23'
+    telnet_drive 23
+    cap_stop
+}
+
 # ---------------------------------------------------------------- driver
 
 # inner WORK NAME: inside the namespace: bring lo up and record one sample.
@@ -138,13 +235,18 @@ known() {
 }
 
 main() {
-    local names=("$@") n failed=()
+    local names=("$@") n failed=() extra=()
     [ ${#names[@]} -gt 0 ] || names=("${SAMPLES[@]}")
     for n in "${names[@]}"; do
         known "$n" || { echo "record.sh: unknown sample '$n' (try --list)" >&2; exit 2; }
     done
     [ "$(id -u)" -eq 0 ] || { echo "record.sh: must run as root (namespaces, tcpdump)" >&2; exit 2; }
-    need_pkgs
+    local pkgs=("${SRV_PKGS[@]}")
+    for n in "${names[@]}"; do
+        read -ra extra <<<"$(sample_pkgs "$n")"
+        pkgs+=("${extra[@]}")
+    done
+    need_pkgs "${pkgs[@]}"
     WORK=$(mktemp -d -t leakscan-record.XXXXXX)
     chmod 711 "$WORK"
     trap 'rm -rf "$WORK"' EXIT

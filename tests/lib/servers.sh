@@ -9,13 +9,22 @@
 #                               trap stops everything that was started
 #   need_pkgs [PKG...]          apt-get install the missing Debian packages (root)
 #   pki_make                    internal CA, server, expired and self-signed certs
-#   nginx_start HTTP HTTPS [CERT]  nginx on 127.0.0.1 (static page, /login, Basic auth)
+#   nginx_start HTTP HTTPS [CERT [PROFILE]]  nginx on 127.0.0.1 (static page, /login,
+#                               Basic auth); PROFILE legacy: TLS 1.0-1.2, every cipher
 #   mariadb_start NAME PORT [tls] [require-tls] [nowait]
 #   pgsql_start NAME PORT [notls] [nowait]
 #   srv_ready                   wait for the servers started with nowait
 #   redis_start NAME PORT
+#   ftp_start PORT              vsftpd, a local user only it sees, AUTH TLS offered
+#   dovecot_start POP3 IMAP     dovecot, a passwd-file user, STLS/STARTTLS offered
+#   smtp_start PORT             aiosmtpd: AUTH and STARTTLS offered
+#   ldap_start PORT             slapd with one person, StartTLS offered
+#   snmp_start PORT             snmpd (UDP), community public
+#   telnet_start PORT           telnetd and /bin/login, a local user only they see
 #   cap_start FILE FILTER       tcpdump on lo; cap_stop ends it
-#   http_drive / mariadb_drive / pgsql_drive / redis_drive   the client traffic
+#   http_drive / mariadb_drive / pgsql_drive / redis_drive / tls_curl / tls_sclient /
+#   ftp_drive / mail_drive / smtp_drive / ldap_drive / snmp_drive / telnet_drive
+#                               the client traffic
 #
 # Servers listen on 127.0.0.1 only, on the port given, with their data under the
 # work dir.  Each start function returns once the server answers.  The fake data,
@@ -55,6 +64,26 @@ PG_MD5_PASS='Pg-Md5-pw3'
 REDIS_PASS='Redis-Secr3t-pw'  # the default user's password (AUTH pass)
 REDIS_ACL_USER=app            # an ACL user (AUTH app pass)
 REDIS_ACL_PASS='Redis-App-pw4'
+
+FTP_USER=alice                # a local user that only vsftpd sees (ftp_start)
+FTP_PASS='Ftp-Secr3t-pw'
+FTP_UID=64100
+TELNET_USER=alice             # a local user that only telnetd and login see
+TELNET_PASS='Telnet-Secr3t-pw'
+TELNET_UID=64101
+
+MAIL_USER=alice               # dovecot passwd-file user (dovecot_start)
+MAIL_PASS='Mail-Secr3t-pw'
+MAIL_UID=64100                # owner of the mail dir (no passwd entry needed)
+
+LDAP_BASE='dc=example,dc=com'
+LDAP_ADMIN_DN="cn=admin,$LDAP_BASE"     # slapd's rootdn
+LDAP_ADMIN_PASS='Ldap-Admin-pw5'
+LDAP_USER_DN="uid=alice,ou=people,$LDAP_BASE"
+LDAP_USER_PASS='Ldap-Alice-pw6'
+
+SNMP_COMMUNITY=public         # snmpd rocommunity (snmp_start)
+# the SMTP AUTH account is MAIL_USER/MAIL_PASS (smtp_start)
 
 # ---------------------------------------------------------------- lifecycle
 
@@ -201,6 +230,10 @@ srv_has_pkg() {
         redis-server)   cmd=redis-server ;;
         redis-tools)    cmd=redis-cli ;;
         iproute2)       cmd=ip ;;
+        python3)        cmd=/usr/bin/python3 ;;     # Debian's, not a pyenv shim
+        ldap-utils)     cmd=ldapwhoami ;;
+        snmp)           cmd=snmpget ;;
+        inetutils-telnetd) cmd=/usr/sbin/telnetd ;;
         *)              cmd=$1 ;;
     esac
     if command -v "$cmd" >/dev/null 2>&1; then
@@ -209,9 +242,41 @@ srv_has_pkg() {
     dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed
 }
 
+# srv_pkg_service PKG: the system service a package installs, if any.
+srv_pkg_service() {
+    case $1 in
+        nginx-light)                 echo nginx ;;
+        mariadb-server)              echo mariadb ;;
+        postgresql)                  echo postgresql ;;
+        redis-server)                echo redis-server ;;
+        vsftpd)                      echo vsftpd ;;
+        dovecot-imapd|dovecot-pop3d) echo dovecot ;;
+        slapd)                       echo slapd ;;
+        snmpd)                       echo snmpd ;;
+        inetutils-inetd)             echo inetutils-inetd ;;
+    esac
+}
+
+# srv_quiet_services PKG...: make sure the system services of freshly installed
+# packages are neither running nor (under systemd) started at boot: the tests
+# run their own instances.
+srv_quiet_services() {
+    local p svc
+    for p in "$@"; do
+        svc=$(srv_pkg_service "$p")
+        [ -n "$svc" ] || continue
+        if [ -d /run/systemd/system ]; then
+            systemctl disable --now "$svc" >/dev/null 2>&1 || true
+        elif service "$svc" status >/dev/null 2>&1; then
+            service "$svc" stop >/dev/null 2>&1 || true
+        fi
+    done
+}
+
 # need_pkgs [PKG...]: install the missing packages (default: SRV_PKGS) with apt-get.
 # Returns 1, naming them, when some are missing and we are not root.  Services
-# are kept from starting during the install (a temporary policy-rc.d).
+# are kept from starting during the install (a temporary policy-rc.d), and
+# stopped and disabled after it should they run anyway (srv_quiet_services).
 need_pkgs() {
     local missing=() p rc=0
     [ $# -gt 0 ] || set -- "${SRV_PKGS[@]}"
@@ -233,6 +298,7 @@ need_pkgs() {
     { apt-get update -qq &&
       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
           "${missing[@]}"; } >&2 || rc=1
+    srv_quiet_services "${missing[@]}"
     if [ "$made_policy" = 1 ]; then
         rm -f "$policy"
     fi
@@ -372,10 +438,19 @@ nginx_site() {
     printf '%s:%s\n' "$HTTP_USER" "$(openssl passwd -apr1 "$HTTP_BASIC_PASS")" >"$w/htpasswd"
 }
 
-# nginx_conf DIR HTTP_PORT HTTPS_PORT CERT: nginx.conf serving the site in clear
-# and with TLS, with the certificate CERT.crt/CERT.key of SRV_PKI.
+# nginx_conf DIR HTTP_PORT HTTPS_PORT CERT [PROFILE]: nginx.conf serving the site in
+# clear and with TLS, with the certificate CERT.crt/CERT.key of SRV_PKI.  PROFILE
+# modern (default): TLS 1.2 and 1.3, nginx's default ciphers; legacy: TLS 1.0, 1.1
+# and 1.2 at OpenSSL security level 0 with every cipher this OpenSSL has, NULL and
+# anonymous ones included (Debian's OpenSSL has no 3DES, RC4 or EXPORT).
 nginx_conf() {
-    local w=$1 http=$2 https=$3 cert=$4
+    local w=$1 http=$2 https=$3 cert=$4 profile=${5:-modern} tls
+    case $profile in
+        modern) tls='ssl_protocols TLSv1.2 TLSv1.3;' ;;
+        legacy) tls="ssl_protocols TLSv1 TLSv1.1 TLSv1.2;
+        ssl_ciphers 'ALL:COMPLEMENTOFALL:@SECLEVEL=0';" ;;
+        *) srv_log "nginx_conf: unknown TLS profile $profile"; return 1 ;;
+    esac
     cat >"$w/nginx.conf" <<EOF
 user root;
 worker_processes 1;
@@ -399,7 +474,7 @@ http {
         server_name localhost;
         ssl_certificate $SRV_PKI/$cert.crt;
         ssl_certificate_key $SRV_PKI/$cert.key;
-        ssl_protocols TLSv1.2 TLSv1.3;
+        $tls
         root $w/www;
         location /private/ {
             auth_basic "Staff";
@@ -420,17 +495,18 @@ http {
 EOF
 }
 
-# nginx_start HTTP_PORT HTTPS_PORT [CERT]: nginx on 127.0.0.1 serving:
+# nginx_start HTTP_PORT HTTPS_PORT [CERT [PROFILE]]: nginx on 127.0.0.1 serving:
 #   /index.html  static page, no secret       /private/  Basic auth (HTTP_USER)
 #   /login       any method, sets sessionid   /account, /api/*  200 JSON
-# CERT is server (default, CA-signed), expired or selfsigned (see pki_make).
+# CERT is server (default, CA-signed), expired or selfsigned (see pki_make);
+# PROFILE the TLS versions and ciphers, modern (default) or legacy (see nginx_conf).
 # Returns once the HTTP port answers and the HTTPS port completes a handshake.
 nginx_start() {
-    local http=$1 https=$2 cert=${3:-server} w=$SRV_WORK/nginx pid
+    local http=$1 https=$2 cert=${3:-server} profile=${4:-modern} w=$SRV_WORK/nginx pid
     pki_make
     mkdir -p "$w"
     nginx_site "$w"
-    nginx_conf "$w" "$http" "$https" "$cert"
+    nginx_conf "$w" "$http" "$https" "$cert" "$profile"
     nginx -t -q -e "$w/error.log" -c "$w/nginx.conf" -p "$w" 2>"$w/nginx.out" || {
         cat "$w/nginx.out" >&2
         return 1
@@ -668,14 +744,369 @@ redis_ping() {
     [ "$(redis-cli -h "$SRV_IP" -p "$1" -a "$REDIS_PASS" --no-auth-warning ping)" = PONG ]
 }
 
+# ---------------------------------------------------------------- local users
+
+# srv_local_user DIR USER UID PASSWORD HOME: copies of /etc/passwd and /etc/shadow
+# in DIR/bind/etc with USER (shell /bin/sh) added, for srv_as_host.
+srv_local_user() {
+    local d=$1/bind/etc user=$2 uid=$3 pass=$4 home=$5
+    mkdir -p "$d"
+    cp /etc/passwd "$d/passwd"
+    cp /etc/shadow "$d/shadow"
+    printf '%s:x:%s:%s:leakscan test user:%s:/bin/sh\n' "$user" "$uid" "$uid" "$home" \
+        >>"$d/passwd"
+    printf '%s:%s:19000:0:99999:7:::\n' "$user" "$(openssl passwd -6 "$pass")" >>"$d/shadow"
+    chmod 644 "$d/passwd"
+    chmod 640 "$d/shadow"
+}
+
+# srv_as_host DIR [-h HOSTNAME] CMD [ARG...]: exec CMD in new mount and UTS
+# namespaces where every file under DIR/bind (e.g. DIR/bind/etc/passwd) is bound
+# over the system's file of the same path (which must exist), and the host name
+# is HOSTNAME if given.  Nothing changes outside the namespaces.  Run it in the
+# background (srv_as_host ... &): it execs, so that $! is the server's pid.
+srv_as_host() {
+    local d=$1 name=
+    shift
+    if [ "$1" = -h ]; then
+        name=$2
+        shift 2
+    fi
+    exec unshare -m -u --propagation private sh -c '
+        d=$1 name=$2; shift 2
+        for f in $(cd "$d/bind" && find . -type f); do
+            mount --bind "$d/bind/${f#./}" "/${f#./}" || exit 1
+        done
+        [ -z "$name" ] || hostname "$name" || exit 1
+        exec "$@"' sh "$d" "$name" "$@"
+}
+
+# ---------------------------------------------------------------- vsftpd
+
+# ftp_start PORT: vsftpd on 127.0.0.1:PORT, anonymous off, local user FTP_USER
+# (password FTP_PASS) chrooted to a home holding notes.txt, read only; AUTH TLS offered
+# (the internal CA's server cert) but not required; passive data ports
+# FTP_PASV_MIN..FTP_PASV_MAX.  The user exists only for vsftpd: it runs in its own
+# mount namespace where copies of /etc/passwd and /etc/shadow with the user added
+# are bound over the real ones (the system's files are not touched).
+FTP_PASV_MIN=30000
+FTP_PASV_MAX=30009
+ftp_start() {
+    local port=$1 d=$SRV_WORK/vsftpd pid
+    pki_make
+    mkdir -p "$d/empty" "$d/home"
+    chmod 755 "$d/empty" "$d/home"
+    printf 'Quarterly figures are in the shared drive.\n' >"$d/home/notes.txt"
+    chmod 644 "$d/home/notes.txt"
+    srv_local_user "$d" "$FTP_USER" "$FTP_UID" "$FTP_PASS" "$d/home"
+    cat >"$d/vsftpd.conf" <<EOF
+listen=YES
+listen_ipv6=NO
+listen_address=$SRV_IP
+listen_port=$port
+background=NO
+anonymous_enable=NO
+local_enable=YES
+write_enable=NO
+chroot_local_user=YES
+pam_service_name=vsftpd
+secure_chroot_dir=$d/empty
+nopriv_user=nobody
+seccomp_sandbox=NO
+isolate=NO
+isolate_network=NO
+xferlog_enable=YES
+vsftpd_log_file=$d/vsftpd.log
+ftpd_banner=leakscan test FTP
+pasv_enable=YES
+pasv_address=$SRV_IP
+pasv_min_port=$FTP_PASV_MIN
+pasv_max_port=$FTP_PASV_MAX
+ssl_enable=YES
+rsa_cert_file=$SRV_PKI/server.crt
+rsa_private_key_file=$SRV_PKI/server.key
+allow_anon_ssl=NO
+force_local_logins_ssl=NO
+force_local_data_ssl=NO
+require_ssl_reuse=NO
+EOF
+    srv_as_host "$d" vsftpd "$d/vsftpd.conf" 2>"$d/vsftpd.out" &
+    pid=$!
+    srv_defer srv_kill "$pid" TERM
+    srv_wait "vsftpd" "$pid" "$d/vsftpd.out" srv_greets "$port" 220
+    srv_log "vsftpd ready on $SRV_IP:$port"
+}
+
+# srv_greets PORT PREFIX: true when a TCP server on 127.0.0.1:PORT sends a first
+# line starting with PREFIX (e.g. 220, +OK, * OK).
+srv_greets() {
+    local line
+    exec 9<>"/dev/tcp/$SRV_IP/$1" || return 1
+    read -r -t 2 line <&9 || line=
+    exec 9<&- 9>&-
+    [[ $line == "$2"* ]]
+}
+
+# ---------------------------------------------------------------- dovecot
+
+# dovecot_start POP3_PORT IMAP_PORT: dovecot (POP3 and IMAP) on 127.0.0.1, with
+# its config, runtime dir and mail under the work dir; one passwd-file user,
+# MAIL_USER/MAIL_PASS, whose INBOX holds one message; ssl=yes (the internal CA's
+# server cert): STLS and STARTTLS offered, plaintext logins allowed without TLS;
+# SASL PLAIN and LOGIN, and APOP (the POP3 greeting carries its timestamp).
+dovecot_start() {
+    local pop3=$1 imap=$2 d=$SRV_WORK/dovecot pid
+    pki_make
+    mkdir -p "$d/run" "$d/state" "$d/mail/$MAIL_USER/new" "$d/mail/$MAIL_USER/cur" \
+        "$d/mail/$MAIL_USER/tmp"
+    chmod 755 "$d" "$d/run"
+    printf '%s:{PLAIN}%s\n' "$MAIL_USER" "$MAIL_PASS" >"$d/users"
+    chmod 644 "$d/users"
+    printf '%s\r\n' 'From: Bob Sample <bob@shop.example>' "To: Alice <$MAIL_USER@shop.example>" \
+        'Subject: Tea sampler order' 'Date: Wed, 01 Nov 2023 10:00:00 +0000' \
+        'Message-ID: <order-102@shop.example>' '' 'The tea sampler ships on Friday.' \
+        >"$d/mail/$MAIL_USER/new/1698832800.M1P1.leakscan"
+    chown -R "$MAIL_UID:$MAIL_UID" "$d/mail"
+    cat >"$d/dovecot.conf" <<EOF
+protocols = imap pop3
+listen = $SRV_IP
+base_dir = $d/run
+state_dir = $d/state
+instance_name = leakscan-dovecot
+log_path = $d/dovecot.log
+ssl = yes
+ssl_cert = <$SRV_PKI/server.crt
+ssl_key = <$SRV_PKI/server.key
+disable_plaintext_auth = no
+auth_mechanisms = plain login apop
+mail_location = maildir:$d/mail/%u
+pop3_uidl_format = %08Xu%08Xv
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $d/users
+}
+userdb {
+  driver = static
+  args = uid=$MAIL_UID gid=$MAIL_UID home=$d/mail/%u
+}
+service imap-login {
+  inet_listener imap {
+    port = $imap
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = $pop3
+  }
+  inet_listener pop3s {
+    port = 0
+  }
+}
+service anvil {
+  chroot =
+}
+service stats {
+  unix_listener stats-reader {
+    mode = 0600
+  }
+  unix_listener stats-writer {
+    mode = 0600
+  }
+}
+EOF
+    dovecot -F -c "$d/dovecot.conf" 2>"$d/dovecot.out" &
+    pid=$!
+    srv_defer srv_kill "$pid" TERM
+    srv_wait "dovecot (POP3)" "$pid" "$d/dovecot.log" srv_greets "$pop3" +OK
+    srv_wait "dovecot (IMAP)" "$pid" "$d/dovecot.log" srv_greets "$imap" '* OK'
+    srv_log "dovecot ready on $SRV_IP:$pop3 (pop3) and :$imap (imap)"
+}
+
+# ---------------------------------------------------------------- OpenLDAP
+
+# ldap_start PORT: slapd on ldap://127.0.0.1:PORT with a slapd.conf and an mdb
+# database under the work dir: suffix LDAP_BASE, rootdn LDAP_ADMIN_DN, one person
+# LDAP_USER_DN with a password; StartTLS offered (the internal CA's server cert),
+# not required; anonymous reads allowed, passwords readable by no one.
+ldap_start() {
+    local port=$1 d=$SRV_WORK/slapd pid
+    pki_make
+    mkdir -p "$d/db"
+    cat >"$d/slapd.conf" <<EOF
+include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/inetorgperson.schema
+pidfile $d/slapd.pid
+argsfile $d/slapd.args
+modulepath /usr/lib/ldap
+moduleload back_mdb
+TLSCACertificateFile $SRV_PKI/ca.crt
+TLSCertificateFile $SRV_PKI/server.crt
+TLSCertificateKeyFile $SRV_PKI/server.key
+database mdb
+maxsize 16777216
+suffix "$LDAP_BASE"
+rootdn "$LDAP_ADMIN_DN"
+rootpw $(slappasswd -s "$LDAP_ADMIN_PASS")
+directory $d/db
+access to attrs=userPassword by self =xw by anonymous auth by * none
+access to * by * read
+EOF
+    slapadd -q -f "$d/slapd.conf" >"$d/slapadd.out" 2>&1 <<EOF || { cat "$d/slapadd.out" >&2; return 1; }
+dn: $LDAP_BASE
+objectClass: dcObject
+objectClass: organization
+dc: example
+o: Example Shop
+
+dn: ou=people,$LDAP_BASE
+objectClass: organizationalUnit
+ou: people
+
+dn: $LDAP_USER_DN
+objectClass: inetOrgPerson
+uid: alice
+cn: Alice Example
+sn: Example
+mail: alice@shop.example
+userPassword: $(slappasswd -s "$LDAP_USER_PASS")
+EOF
+    slapd -d 0 -f "$d/slapd.conf" -h "ldap://$SRV_IP:$port/" >"$d/slapd.out" 2>&1 &
+    pid=$!
+    srv_defer srv_kill "$pid" TERM
+    srv_wait "slapd" "$pid" "$d/slapd.out" \
+        ldapsearch -x -H "ldap://$SRV_IP:$port" -b '' -s base -o nettimeout=2
+    srv_log "slapd ready on $SRV_IP:$port"
+}
+
+# ---------------------------------------------------------------- Net-SNMP
+
+# snmp_start PORT: snmpd on udp:127.0.0.1:PORT answering SNMPv1/v2c with the
+# read-only community SNMP_COMMUNITY from 127.0.0.1; its config, log and
+# persistent state under the work dir (-C: no system config is read).
+snmp_start() {
+    local port=$1 d=$SRV_WORK/snmpd pid
+    mkdir -p "$d/persist"
+    cat >"$d/snmpd.conf" <<EOF
+agentAddress udp:$SRV_IP:$port
+rocommunity $SNMP_COMMUNITY $SRV_IP
+sysDescr leakscan test agent
+sysLocation leakscan test rack
+sysContact ops@shop.example
+sysName shop-db-1
+EOF
+    SNMP_PERSISTENT_DIR=$d/persist MIBS='' \
+        snmpd -f -C -c "$d/snmpd.conf" -Lf "$d/snmpd.log" -p "$d/snmpd.pid" \
+        >"$d/snmpd.out" 2>&1 &
+    pid=$!
+    srv_defer srv_kill "$pid" TERM
+    srv_wait "snmpd" "$pid" "$d/snmpd.log" snmp_get "$port" -v2c 1.3.6.1.2.1.1.5.0
+    srv_log "snmpd ready on udp $SRV_IP:$port"
+}
+
+# snmp_get PORT VERSION_OPT OID...: snmpget with SNMP_COMMUNITY, one try, numeric OIDs.
+snmp_get() {
+    local port=$1 v=$2
+    shift 2
+    MIBS='' snmpget -On -t 2 -r 0 "$v" -c "$SNMP_COMMUNITY" "$SRV_IP:$port" "$@"
+}
+
+# ---------------------------------------------------------------- SMTP (aiosmtpd)
+
+# smtp_start PORT: an SMTP submission server on 127.0.0.1:PORT, Python's aiosmtpd
+# (Debian's python3-aiosmtpd): EHLO offers STARTTLS (the internal CA's server
+# cert) and AUTH PLAIN LOGIN before TLS; MAIL_USER/MAIL_PASS may log in; accepted
+# messages are appended to the work dir's spool file.
+smtp_start() {
+    local port=$1 d=$SRV_WORK/smtpd pid
+    pki_make
+    mkdir -p "$d"
+    cat >"$d/smtpd.py" <<'EOF'
+import signal, ssl, sys
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+host, port, cert, key, user, password, spool = sys.argv[1:]
+
+
+class Spool:
+    async def handle_DATA(self, server, session, envelope):
+        with open(spool, "ab") as f:
+            f.write(envelope.original_content or b"")
+        return "250 OK: queued"
+
+
+def authenticator(server, session, envelope, mechanism, auth_data):
+    ok = (isinstance(auth_data, LoginPassword) and auth_data.login == user.encode()
+          and auth_data.password == password.encode())
+    return AuthResult(success=ok, handled=False)
+
+
+# the server thread inherits the mask: the main thread alone takes TERM and INT
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+tls.load_cert_chain(cert, key)
+smtpd = Controller(Spool(), hostname=host, port=int(port), server_hostname="localhost",
+                   ident="leakscan test ESMTP", tls_context=tls, require_starttls=False,
+                   auth_require_tls=False, authenticator=authenticator)
+smtpd.start()
+signal.sigwait({signal.SIGTERM, signal.SIGINT})
+smtpd.stop()
+EOF
+    /usr/bin/python3 "$d/smtpd.py" "$SRV_IP" "$port" "$SRV_PKI/server.crt" \
+        "$SRV_PKI/server.key" "$MAIL_USER" "$MAIL_PASS" "$d/spool" \
+        >"$d/smtpd.out" 2>&1 &
+    pid=$!
+    srv_defer srv_kill "$pid" TERM
+    srv_wait "aiosmtpd" "$pid" "$d/smtpd.out" srv_greets "$port" 220
+    srv_log "aiosmtpd ready on $SRV_IP:$port"
+}
+
+# ---------------------------------------------------------------- telnet
+
+# telnet_start PORT: inetutils telnetd (started by inetutils-inetd) on
+# 127.0.0.1:PORT with /bin/login.  They run in their own mount and UTS
+# namespaces: host name shop-db-1; the local user TELNET_USER/TELNET_PASS (see
+# srv_local_user); a PAM login service of common-auth/account/session only, no
+# motd and empty wtmp/btmp/lastlog, all bound over the system's files there.
+telnet_start() {
+    local port=$1 d=$SRV_WORK/telnetd pid f
+    mkdir -p "$d/home" "$d/bind/etc/pam.d" "$d/bind/var/log"
+    chown "$TELNET_UID:$TELNET_UID" "$d/home"
+    srv_local_user "$d" "$TELNET_USER" "$TELNET_UID" "$TELNET_PASS" "$d/home"
+    printf '%s\n' '@include common-auth' '@include common-account' '@include common-session' \
+        >"$d/bind/etc/pam.d/login"
+    for f in /etc/motd /var/log/wtmp /var/log/btmp /var/log/lastlog; do
+        [ -e "$f" ] && : >"$d/bind$f"
+    done
+    printf '%s:%s stream tcp nowait root /usr/sbin/telnetd telnetd -h\n' "$SRV_IP" "$port" \
+        >"$d/inetd.conf"
+    srv_as_host "$d" -h shop-db-1 inetutils-inetd -d "$d/inetd.conf" >"$d/inetd.out" 2>&1 &
+    pid=$!
+    srv_defer srv_kill "$pid" TERM
+    srv_wait "inetd (telnet)" "$pid" "$d/inetd.out" srv_connects "$port"
+    srv_log "telnetd ready on $SRV_IP:$port"
+}
+
+# srv_connects PORT: true when a TCP connection to 127.0.0.1:PORT succeeds.
+srv_connects() {
+    exec 9<>"/dev/tcp/$SRV_IP/$1" || return 1
+    exec 9<&- 9>&-
+}
+
 # ---------------------------------------------------------------- capture
 
 # cap_start FILE FILTER: tcpdump on lo into FILE (full packets, written at once);
-# returns when tcpdump is listening.  One capture at a time.
+# returns when tcpdump is listening.  One capture at a time.  The 16 MiB kernel
+# buffer (-B) holds a few hundred lo-sized (64 KiB) frames: with the default
+# 2 MiB, a busy machine that delays tcpdump for 30 packets made it drop some.
 cap_start() {
     local file=$1 filter=$2 i
     CAP_ERR=$SRV_WORK/tcpdump.err
-    tcpdump -i lo -nn -s 0 -U --immediate-mode -Z root -w "$file" "$filter" \
+    tcpdump -i lo -nn -s 0 -B 16384 -U --immediate-mode -Z root -w "$file" "$filter" \
         >/dev/null 2>"$CAP_ERR" &
     CAP_PID=$!
     for ((i = 0; i < 100; i++)); do
@@ -744,6 +1175,148 @@ http_drive() {
     "${c[@]}" "$base/api/orders?api_key=$HTTP_API_KEY&limit=5"
     "${c[@]}" -H 'Content-Type: application/json' \
         -d "{\"username\":\"$HTTP_USER\",\"password\":\"$HTTP_JSON_PASS\"}" "$base/api/login"
+}
+
+# tls_curl URL EXPECT [CURL_OPT...]: one curl GET of URL over TLS; fails unless
+# the handshake's "SSL connection using VERSION / CIPHER" line contains EXPECT.
+tls_curl() {
+    local url=$1 expect=$2 got
+    shift 2
+    got=$(curl -sS --fail -v -o /dev/null "$@" "$url" 2>&1 >/dev/null |
+        sed -n 's/^\* SSL connection using //p')
+    srv_log "curl $url: $got"
+    [[ $got == *"$expect"* ]] || { srv_log "expected $expect"; return 1; }
+}
+
+# tls_sclient PORT EXPECT [S_CLIENT_OPT...]: openssl s_client (SNI localhost) sends
+# GET /index.html on 127.0.0.1:PORT and reads the answer, for the versions and
+# ciphers curl refuses; fails unless the "Protocol version: ... Ciphersuite: ..."
+# it reports contains EXPECT (e.g. "TLSv1.1 ECDHE-RSA-AES256-SHA").
+tls_sclient() {
+    local port=$1 expect=$2 out got
+    shift 2
+    out=$(printf 'GET /index.html HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' |
+        timeout 20 openssl s_client -brief -ign_eof -connect "$SRV_IP:$port" \
+            -servername localhost "$@" 2>&1) || { printf '%s\n' "$out" >&2; return 1; }
+    got=$(printf '%s\n' "$out" | sed -n 's/^Protocol version: //p; s/^Ciphersuite: //p' | tr '\n' ' ')
+    srv_log "s_client $*: $got"
+    if [[ $got != *"$expect"* ]] || [[ $out != *"HTTP/1.1 200"* ]]; then
+        srv_log "expected $expect and HTTP 200"
+        printf '%s\n' "$out" >&2
+        return 1
+    fi
+}
+
+# ftp_drive PORT: three logins of FTP_USER, each listing the home directory:
+# curl in clear (USER/PASS, no FEAT); lftp with TLS turned off, which reads FEAT
+# (AUTH TLS offered) and logs in in clear anyway; curl --ssl-reqd, which sends
+# AUTH TLS and does everything (data connection too) over TLS, CA-verified.
+ftp_drive() {
+    local port=$1
+    curl -sS --fail -o /dev/null -u "$FTP_USER:$FTP_PASS" "ftp://$SRV_IP:$port/"
+    lftp -c "set ftp:ssl-allow no; set net:max-retries 1; set net:timeout 10;
+             open -u '$FTP_USER','$FTP_PASS' -p $port $SRV_IP; cls -1" >/dev/null
+    curl -sS --fail -o /dev/null --ssl-reqd --cacert "$SRV_PKI/ca.crt" \
+        --resolve "localhost:$port:$SRV_IP" -u "$FTP_USER:$FTP_PASS" "ftp://localhost:$port/"
+}
+
+# mail_drive POP3_PORT IMAP_PORT: MAIL_USER reads the INBOX, seven connections.
+# In clear although the server offers STLS/STARTTLS: curl POP3 (CAPA, AUTH PLAIN,
+# LIST), curl POP3 with APOP, Python's poplib (USER/PASS, STAT), curl IMAP
+# (CAPABILITY, AUTHENTICATE PLAIN, SELECT, FETCH of message 1), Python's imaplib
+# (LOGIN, SELECT).  Then curl --ssl-reqd, CA-verified, for POP3 (STLS) and IMAP
+# (STARTTLS): TLS before any login.
+mail_drive() {
+    local pop3=$1 imap=$2 tls
+    local c=(curl -sS --fail -o /dev/null -u "$MAIL_USER:$MAIL_PASS")
+    tls=(--ssl-reqd --cacert "$SRV_PKI/ca.crt" --resolve "localhost:$pop3:$SRV_IP"
+         --resolve "localhost:$imap:$SRV_IP")
+    "${c[@]}" "pop3://$SRV_IP:$pop3/"
+    "${c[@]}" --login-options 'AUTH=+APOP' "pop3://$SRV_IP:$pop3/"
+    mail_py pop3 "$pop3"
+    "${c[@]}" "imap://$SRV_IP:$imap/INBOX;UID=1"
+    mail_py imap "$imap"
+    "${c[@]}" "${tls[@]}" "pop3://localhost:$pop3/"
+    "${c[@]}" "${tls[@]}" "imap://localhost:$imap/INBOX;UID=1"
+}
+
+# mail_py pop3|imap PORT: one login of MAIL_USER with Debian's Python: poplib
+# USER/PASS then STAT, or imaplib LOGIN then SELECT INBOX (the clients of many
+# scripts, which send the plain commands rather than SASL).
+mail_py() {
+    /usr/bin/python3 - "$1" "$SRV_IP" "$2" "$MAIL_USER" "$MAIL_PASS" <<'PY'
+import imaplib, poplib, sys
+proto, host, port, user, password = sys.argv[1:]
+if proto == "pop3":
+    p = poplib.POP3(host, int(port), timeout=10)
+    p.user(user)
+    p.pass_(password)
+    p.stat()
+    p.quit()
+else:
+    m = imaplib.IMAP4(host, int(port), timeout=10)
+    m.login(user, password)
+    m.select("INBOX", readonly=True)
+    m.logout()
+PY
+}
+
+# ldap_drive PORT: four OpenLDAP client connections: ldapwhoami with a simple
+# bind as the rootdn, ldapsearch with a simple bind as the person reading its own
+# entry, an anonymous ldapwhoami (simple bind, empty DN and password), and
+# ldapwhoami -ZZ as the rootdn (StartTLS, CA-verified, before the bind).
+ldap_drive() {
+    local h=ldap://$SRV_IP:$1
+    ldapwhoami -x -H "$h" -D "$LDAP_ADMIN_DN" -w "$LDAP_ADMIN_PASS" >/dev/null
+    ldapsearch -x -LLL -H "$h" -D "$LDAP_USER_DN" -w "$LDAP_USER_PASS" \
+        -b "$LDAP_USER_DN" -s base cn mail >/dev/null
+    ldapwhoami -x -H "$h" >/dev/null
+    LDAPTLS_CACERT=$SRV_PKI/ca.crt LDAPTLS_REQCERT=demand \
+        ldapwhoami -x -ZZ -H "$h" -D "$LDAP_ADMIN_DN" -w "$LDAP_ADMIN_PASS" >/dev/null
+}
+
+# snmp_drive PORT: snmpget -v2c of sysDescr.0, then snmpget -v1 of sysName.0 and
+# sysContact.0, both with the community SNMP_COMMUNITY.
+snmp_drive() {
+    snmp_get "$1" -v2c 1.3.6.1.2.1.1.1.0 >/dev/null
+    snmp_get "$1" -v1 1.3.6.1.2.1.1.5.0 1.3.6.1.2.1.1.4.0 >/dev/null
+}
+
+# smtp_drive PORT: MAIL_USER submits one message per connection with curl: in
+# clear although STARTTLS is offered, with curl's default SASL choice (AUTH
+# PLAIN), then with AUTH LOGIN; then with --ssl-reqd (STARTTLS before AUTH,
+# CA-verified).
+smtp_drive() {
+    local port=$1 msg=$SRV_WORK/smtp-message.txt
+    printf '%s\r\n' "From: Alice <$MAIL_USER@shop.example>" 'To: Bob <bob@shop.example>' \
+        'Subject: Order 104' 'Date: Wed, 01 Nov 2023 10:00:00 +0000' \
+        'Message-ID: <order-104@shop.example>' '' 'The coasters are back in stock.' >"$msg"
+    local c=(curl -sS --fail -u "$MAIL_USER:$MAIL_PASS" --mail-from "$MAIL_USER@shop.example"
+             --mail-rcpt bob@shop.example -T "$msg")
+    "${c[@]}" "smtp://$SRV_IP:$port/client.example"
+    "${c[@]}" --login-options AUTH=LOGIN "smtp://$SRV_IP:$port/client.example"
+    "${c[@]}" --ssl-reqd --cacert "$SRV_PKI/ca.crt" --resolve "localhost:$port:$SRV_IP" \
+        "smtp://localhost:$port/client.example"
+}
+
+# telnet_drive PORT: one telnet session with Debian's Python telnetlib: login
+# prompt, TELNET_USER, password prompt, TELNET_PASS, then `id -un` and exit.
+telnet_drive() {
+    /usr/bin/python3 -W ignore::DeprecationWarning - "$SRV_IP" "$1" "$TELNET_USER" \
+        "$TELNET_PASS" <<'PY'
+import sys, telnetlib
+host, port, user, password = sys.argv[1:]
+t = telnetlib.Telnet(host, int(port), timeout=20)
+t.read_until(b"login: ", 20)
+t.write(user.encode() + b"\n")
+t.read_until(b"Password: ", 20)
+t.write(password.encode() + b"\n")
+t.read_until(b"$ ", 20)
+t.write(b"id -un; exit\n")
+out = t.read_all()
+if user.encode() not in out:
+    sys.exit("telnet session did not log in: %r" % out)
+PY
 }
 
 # mariadb_drive PORT [CLIENT_OPT...]: user app logs in without a database, runs
