@@ -101,6 +101,10 @@ void detector_emit(struct det_ctx *ctx, const struct rule *rule, enum dir d,
  * (on_end still follows). */
 void detector_flow_encrypted(struct det_ctx *ctx);
 
+/* The flow looked encrypted but is not: TLS negotiated a NULL cipher, so
+ * everything after the handshake is readable.  It counts as plaintext. */
+void detector_flow_not_encrypted(struct det_ctx *ctx);
+
 /* The detector recognised its protocol in clear: the flow counts as
  * plaintext, and the service is named proto when nDPI could not name it. */
 void detector_flow_plaintext(struct det_ctx *ctx, const char *proto);

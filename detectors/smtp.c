@@ -7,10 +7,12 @@
  * 220, then the TLS handshake), RFC 4954 (AUTH with SASL, "334"
  * challenges) and RFC 3030 (BDAT chunks, passed over by count).  Lines come
  * from detectors/textline.c, SASL decoding too.  Left out: SMTPS on port
- * 465 (TLS from the first byte: detectors/tls.c) and the content of the
- * mail (detectors/secrets.c looks for secrets in any plaintext).
+ * 465 (TLS from the first byte: detectors/tls.c).  The envelope and every
+ * line of a message sent in clear go through the secrets and PII scanner
+ * (detectors/secrets.c), one line at a time.
  */
 #include "detector.h"
+#include "secrets.h"
 #include "textline.h"
 
 #include <stdio.h>
@@ -95,6 +97,8 @@ static void smtp_command(struct det_ctx *ctx, struct smtp_state *st, const struc
     if (st->in_data) {
         if (l->len == 1 && l->p[0] == '.')
             st->in_data = false;    /* end of the message */
+        else
+            secrets_scan(ctx, DIR_TO_SERVER, "mail", l->p, l->len);
         return;
     }
     if (st->sasl.mech != TL_SASL_NONE) {
@@ -119,8 +123,11 @@ static void smtp_command(struct det_ctx *ctx, struct smtp_state *st, const struc
         struct textline_sasl_out out;
         if (irlen > 0 && textline_sasl_response(&st->sasl, ir, irlen, &out))
             textline_sasl_emit(ctx, &rule_auth, &out);
-    } else if (textline_is(verb, vlen, "MAIL")) {
+    } else if (textline_is(verb, vlen, "MAIL") || textline_is(verb, vlen, "RCPT")) {
         size_t alen = textline_rest(&args, &arg);
+        secrets_scan(ctx, DIR_TO_SERVER, "envelope", arg, alen);
+        if (!textline_is(verb, vlen, "MAIL"))
+            return;
         smtp_is_smtp(ctx, st);
         smtp_check_not_used(ctx, st, l);
         size_t k = alen < SMTP_FROM_MAX - 1 ? alen : SMTP_FROM_MAX - 1;

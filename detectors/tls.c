@@ -363,6 +363,10 @@ static void tls_grade_cipher(struct det_ctx *ctx, const char *name)
     char buf[96];
     snprintf(buf, sizeof buf, "%s (%s)", name, why);
     detector_emit(ctx, &rule_weak_cipher, DIR_TO_CLIENT, "cipher", buf, strlen(buf), EV_TEXT);
+    /* a NULL cipher authenticates but does not encrypt: the session is
+     * readable, so it does not count as encrypted */
+    if (strcmp(why, "NULL") == 0)
+        detector_flow_not_encrypted(ctx);
 }
 
 /* Sets the negotiated cipher and its name ("0xc0ff" when not in the table). */

@@ -985,6 +985,12 @@ void detector_flow_tls(struct det_ctx *ctx, const struct service_tls *t)
     service_add_tls(f->transport, &f->addr[1], f->port[1], t);
 }
 
+void detector_flow_not_encrypted(struct det_ctx *ctx)
+{
+    struct call *call = ctx->engine;
+    call->flow->verdict = VERDICT_PLAINTEXT;
+}
+
 void detector_flow_plaintext(struct det_ctx *ctx, const char *proto)
 {
     struct call *call = ctx->engine;

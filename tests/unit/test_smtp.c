@@ -48,7 +48,10 @@ static void test_auth_login_and_mail(void)
     CHECK(conv_sample(&v, "mail", "gurpartap@patriots.in"));
     CHECK(conv_finding("starttls.not-used", &v));
     CHECK(conv_sample(&v, "command", "client sent AUTH in clear"));
-    CHECK_EQ(conv_nfindings(), 3);
+    /* the envelope addresses go through the secrets and PII scanner */
+    CHECK(conv_finding("pii.email", &v));
+    CHECK_EQ(v.occurrences, 2);
+    CHECK_EQ(conv_nfindings(), 4);
     conv_free(&c);
 }
 
