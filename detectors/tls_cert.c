@@ -132,7 +132,7 @@ static void cert_key(X509 *x, char *dst, size_t cap, bool *weak)
         if (EVP_PKEY_get_group_name(pk, group, sizeof group, &glen) == 1)
             nist = EC_curve_nid2nist(OBJ_sn2nid(group));
         if (nist != NULL || group[0] != '\0')
-            snprintf(dst, cap, "EC %s", nist != NULL ? nist : group);
+            snprintf(dst, cap, "EC %.16s", nist != NULL ? nist : group);
         else
             snprintf(dst, cap, "EC %d", bits);
         *weak = bits > 0 && bits < 224;

@@ -240,9 +240,9 @@ int capture_file(const char *path, struct report_input *in, bool progress)
         if (hf.magic_len == 0)
             input_error(in, "%s", "empty file: not a capture");
         else if (strcmp(in->format, "unknown") == 0)
-            input_error(in, "not a pcap or pcapng capture (%s)", errbuf);
+            input_error(in, "not a pcap or pcapng capture (%.180s)", errbuf);
         else
-            input_error(in, "cannot read the capture header: %s", errbuf);
+            input_error(in, "cannot read the capture header: %.180s", errbuf);
         goto out;
     }
     if (src == hf.fp)
@@ -444,7 +444,7 @@ static pcap_t *live_open(const char *ifname, struct report_iface *f)
     errbuf[0] = '\0';
     pcap_t *p = pcap_create(ifname, errbuf);
     if (p == NULL) {
-        snprintf(f->error, sizeof f->error, "cannot open: %s", errbuf);
+        snprintf(f->error, sizeof f->error, "cannot open: %.200s", errbuf);
         return NULL;
     }
     pcap_set_snaplen(p, LIVE_SNAPLEN);
