@@ -37,9 +37,13 @@ void report_time(uint64_t ns, char *buf, size_t len)
         snprintf(buf, len, "1970-01-01T00:00:00.000000Z");
         return;
     }
-    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             (unsigned)(ns % 1000000000ULL / 1000));
+    /* every field is brought into its range, so the text is always 27
+     * characters (a capture dated past year 9999 is garbage anyway) */
+    snprintf(buf, len, "%04u-%02u-%02uT%02u:%02u:%02u.%06uZ",
+             (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
+             (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u,
+             (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u,
+             (unsigned)(ns % 1000000000ULL / 1000) % 1000000u);
 }
 
 static bool meta_has_drops(const struct report_meta *m)
