@@ -67,7 +67,6 @@ struct fact {
     struct ipaddr server;
     uint16_t server_port;
     struct ipaddr client;
-    uint64_t flow_id;               /* engine's flow number, for counting flows */
     uint64_t pkt_no;                /* packet (1-based, over all inputs) that completed it */
     uint64_t ts_ns;                 /* its capture time, ns since the epoch */
     enum finding_dir dir;

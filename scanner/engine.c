@@ -42,6 +42,7 @@ struct call {
 
 static struct engine_options options;
 static const struct detector *const *detectors = detector_registry;
+static size_t ndetectors = SIZE_MAX;   /* length of detectors, counted once */
 static uint64_t last_sweep_ns;
 static uint64_t clock_ns;           /* latest capture time seen: never steps back */
 static bool classify_ready;
@@ -326,21 +327,15 @@ static bool hold_add(struct hold *h, const uint8_t *p, uint32_t n, uint64_t pkt_
     return true;
 }
 
-static bool hold_gap(struct hold *h, uint32_t len)
+/* Records len bytes lost in a held direction, after its last chunk (a
+ * zero-length chunk carries a gap before any byte). */
+static void hold_gap(struct hold *h, uint32_t len)
 {
     if (h->nchunks == 0) {
-        if (h->nchunks >= HOLD_MAX_CHUNKS)
-            return false;
-        /* a gap before any byte: a zero-length chunk carries it */
-        h->chunk[0].end = 0;
-        h->chunk[0].gap = len;
-        h->chunk[0].pkt_no = 0;
-        h->chunk[0].ts_ns = 0;
+        memset(&h->chunk[0], 0, sizeof h->chunk[0]);
         h->nchunks = 1;
-        return true;
     }
     h->chunk[h->nchunks - 1].gap += len;
-    return true;
 }
 
 /* Replays both holds to the detectors, in packet order. */
@@ -392,14 +387,17 @@ static void view_build(struct flow *f)
 void engine_use_detectors(const struct detector *const *list)
 {
     detectors = list != NULL ? list : detector_registry;
+    ndetectors = SIZE_MAX;
 }
 
 static size_t detectors_len(void)
 {
-    size_t n = 0;
-    while (detectors[n] != NULL)
-        n++;
-    return n;
+    if (ndetectors == SIZE_MAX) {
+        ndetectors = 0;
+        while (detectors[ndetectors] != NULL)
+            ndetectors++;
+    }
+    return ndetectors;
 }
 
 static bool slot_attached(const struct flow *f, const struct detector *det)
@@ -413,11 +411,9 @@ static bool slot_attached(const struct flow *f, const struct detector *det)
 /*
  * Detector states are recycled: a capture opens and closes flows by the
  * hundred thousand, and each wants a few KiB of zeroed state.  Up to
- * STATE_POOL_MAX freed states per size are kept on a list (linked through
- * their first bytes) and zeroed again on reuse.
+ * STATE_POOL_MAX freed states per size (scanner/limits.h) are kept on a
+ * list (linked through their first bytes) and zeroed again on reuse.
  */
-#define STATE_POOL_MAX 256u
-#define STATE_POOL_SIZES 32u
 
 struct state_pool {
     size_t size;
@@ -632,10 +628,10 @@ static void sink_gap(void *arg, uint32_t len)
 {
     struct sink_arg *a = arg;
     struct flow *f = a->flow;
-    if (!f->decided && hold_gap(&f->hold[a->dir], len))
+    if (!f->decided) {
+        hold_gap(&f->hold[a->dir], len);
         return;
-    if (!f->decided)
-        flow_giveup(f);
+    }
     flow_gap(f, a->dir, len);
 }
 
@@ -951,7 +947,6 @@ void detector_emit(struct det_ctx *ctx, const struct rule *rule, enum dir d,
         .server = f->addr[1],
         .server_port = f->port[1],
         .client = f->addr[0],
-        .flow_id = f->id,
         .pkt_no = ctx->pkt_no,
         .ts_ns = ctx->ts_ns ? ctx->ts_ns : f->last_ns,
         .dir = d == DIR_TO_SERVER ? FDIR_TO_SERVER : FDIR_TO_CLIENT,

@@ -110,9 +110,8 @@ static void list_append(struct flow *f, enum flow_list l)
     list_tail[l] = f;
 }
 
-/* Ended flows are kept for reuse (up to FLOW_SPARE_MAX): a capture
- * creates and ends flows by the hundred thousand. */
-#define FLOW_SPARE_MAX 4096u
+/* Ended flows are kept for reuse (up to FLOW_SPARE_MAX, limits.h): a
+ * capture creates and ends flows by the hundred thousand. */
 static struct flow *spare;
 static unsigned nspare;
 

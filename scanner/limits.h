@@ -38,6 +38,13 @@
  * dropped as a gap and counted. */
 #define REASM_MEMCAP            (96u * 1024u * 1024u)
 
+/* Freed objects kept for reuse instead of going back to malloc: ended
+ * flows (about 2 KiB each), and detector states per state size (up to 32
+ * sizes).  At most 8 MiB + 256 states of each size stay allocated. */
+#define FLOW_SPARE_MAX          4096u
+#define STATE_POOL_MAX          256u
+#define STATE_POOL_SIZES        32u
+
 /* Stream bytes held per direction before the flow's protocol is decided and
  * detectors attach; they are then replayed to the detectors. */
 #define CLASSIFY_HOLD_BYTES     (16u * 1024u)
