@@ -85,6 +85,11 @@ struct detector {
 extern const struct detector *const detector_registry[];
 size_t detector_count(void);
 const struct detector *detector_find(const char *name);
+/* Fills out (room for detector_count() + 1) with the detectors named in
+ * list, comma-separated, in the table's order and NULL-terminated; "all"
+ * is every detector, "none" none.  Returns -1 with the first unknown name
+ * in bad when a name is not a detector. */
+int detector_select(const char *list, const struct detector **out, char *bad, size_t badlen);
 
 /*
  * Services the engine offers to a detector during a callback.

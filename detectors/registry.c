@@ -6,6 +6,7 @@
  */
 #include "detector.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Each detector file ends with one of these descriptors. */
@@ -67,4 +68,54 @@ const struct detector *detector_find(const char *name)
         if (strcmp(detector_registry[i]->name, name) == 0)
             return detector_registry[i];
     return NULL;
+}
+
+/* Whether name (len bytes) is listed in the comma-separated list. */
+static bool list_has(const char *list, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *p = list; *p != '\0';) {
+        const char *end = strchr(p, ',');
+        size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (n == len && strncmp(p, name, n) == 0)
+            return true;
+        p += n + (end != NULL);
+    }
+    return false;
+}
+
+int detector_select(const char *list, const struct detector **out, char *bad, size_t badlen)
+{
+    if (strcmp(list, "all") == 0) {
+        size_t i = 0;
+        for (; detector_registry[i] != NULL; i++)
+            out[i] = detector_registry[i];
+        out[i] = NULL;
+        return 0;
+    }
+    if (strcmp(list, "none") != 0) {
+        /* every listed name must be a detector */
+        for (const char *p = list;;) {
+            const char *end = strchr(p, ',');
+            size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+            bool known = false;
+            for (size_t i = 0; detector_registry[i] != NULL && !known; i++)
+                known = strlen(detector_registry[i]->name) == n &&
+                        strncmp(detector_registry[i]->name, p, n) == 0;
+            if (!known) {
+                snprintf(bad, badlen, "%.*s", (int)(n < 64 ? n : 64), p);
+                return -1;
+            }
+            if (end == NULL)
+                break;
+            p = end + 1;
+        }
+    }
+    /* in the table's order, whatever the list's: plain must stay last */
+    size_t k = 0;
+    for (size_t i = 0; detector_registry[i] != NULL; i++)
+        if (list_has(list, detector_registry[i]->name))
+            out[k++] = detector_registry[i];
+    out[k] = NULL;
+    return 0;
 }

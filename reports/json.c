@@ -236,6 +236,12 @@ static cJSON *json_scan(const struct report_meta *m)
     cJSON_AddBoolToObject(s, "complete", report_complete(m));
     cJSON_AddItemToObject(s, "incomplete_reasons", json_incomplete_reasons(m));
     cJSON_AddBoolToObject(s, "secrets_shown", m->show_secrets);
+    if (m->detectors != NULL) {
+        /* a restricted scan says so: what it did not look for, it cannot report */
+        cJSON *d = cJSON_AddArrayToObject(s, "detectors_only");
+        for (size_t i = 0; i < m->ndetectors; i++)
+            cJSON_AddItemToArray(d, cJSON_CreateString(m->detectors[i]));
+    }
     cJSON *c = cJSON_AddObjectToObject(s, "counters");
     for (unsigned i = 0; i < stats_count(); i++)
         if (stats_value(i) != 0)

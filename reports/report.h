@@ -51,6 +51,8 @@ struct report_meta {
     const char *libpcap_version;
     const char *ndpi_version;
     bool interrupted;                   /* stopped by a signal before the end */
+    const char *const *detectors;       /* --detectors: the ones that ran; NULL: all */
+    size_t ndetectors;
 };
 
 /* Whether the scan is complete (no truncation, drop, cap or error). */

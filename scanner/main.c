@@ -40,6 +40,7 @@ struct options {
     double duration;
     uint64_t count;
     int fail_on;
+    const char *detectors;      /* --detectors, NULL for all */
     bool quiet;
     bool show_secrets;
 };
@@ -63,6 +64,9 @@ static void usage(FILE *fp)
           "      --fail-on SEV     exit 1 when a finding is at or above SEV:\n"
           "                        critical, high (default), medium, low, info\n"
           "      --show-secrets    print secrets in full in the report (incident response)\n"
+          "      --detectors LIST  run only these detectors (comma-separated names, or\n"
+          "                        none for inventory only); the report lists them\n"
+          "      --list-detectors  print the detector names and exit\n"
           "  -q, --quiet           no summary on the terminal\n"
           "  -h, --help            this help\n"
           "  -V, --version         versions of leakscan, libpcap and nDPI\n"
@@ -112,7 +116,7 @@ static bool parse_seconds(const char *s, double *out)
 /* Returns -1 to go on, or an exit code. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
-    enum { OPT_DURATION = 1000, OPT_COUNT, OPT_FAIL_ON, OPT_SHOW };
+    enum { OPT_DURATION = 1000, OPT_COUNT, OPT_FAIL_ON, OPT_SHOW, OPT_DETECTORS, OPT_LIST };
     static const struct option longopts[] = {
         { "read", required_argument, NULL, 'r' },
         { "interface", required_argument, NULL, 'i' },
@@ -122,6 +126,8 @@ static int parse_args(int argc, char **argv, struct options *o)
         { "count", required_argument, NULL, OPT_COUNT },
         { "fail-on", required_argument, NULL, OPT_FAIL_ON },
         { "show-secrets", no_argument, NULL, OPT_SHOW },
+        { "detectors", required_argument, NULL, OPT_DETECTORS },
+        { "list-detectors", no_argument, NULL, OPT_LIST },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -166,6 +172,13 @@ static int parse_args(int argc, char **argv, struct options *o)
         case OPT_SHOW:
             o->show_secrets = true;
             break;
+        case OPT_DETECTORS:
+            o->detectors = optarg;
+            break;
+        case OPT_LIST:
+            for (size_t i = 0; detector_registry[i] != NULL; i++)
+                printf("%s\n", detector_registry[i]->name);
+            return EXIT_PASS;
         case 'h':
             usage(stdout);
             return EXIT_PASS;
@@ -273,6 +286,12 @@ static void print_summary(FILE *fp, const struct report_meta *m, const char *out
                 v.server.family == 6 ? "[" : "", ip, v.server.family == 6 ? "]" : "",
                 v.server_port, v.rule->title);
     }
+    if (m->detectors != NULL) {
+        fprintf(fp, "leakscan: restricted scan, detectors:");
+        for (size_t i = 0; i < m->ndetectors; i++)
+            fprintf(fp, "%s%s", i ? "," : " ", m->detectors[i]);
+        fprintf(fp, "%s\n", m->ndetectors == 0 ? " none" : "");
+    }
     fprintf(fp, "leakscan: verdict %s (fail-on %s)%s; report: %s\n",
             report_failed(m) ? "FAIL" : "pass", severity_name((enum severity)m->fail_on),
             report_complete(m) ? "" : ", scan INCOMPLETE",
@@ -316,9 +335,37 @@ int main(int argc, char **argv)
     m.libpcap_version = capture_lib_version();
     finding_set_show_secrets(o.show_secrets);
 
+    /* the detectors of this run: every one unless --detectors says */
+    const struct detector **dets = calloc(detector_count() + 1, sizeof *dets);
+    const char **names = calloc(detector_count() + 1, sizeof *names);
+    if (dets == NULL || names == NULL) {
+        fprintf(stderr, "leakscan: out of memory\n");
+        free(dets);
+        free(names);
+        free(o.reads);
+        return EXIT_USAGE;
+    }
+    if (o.detectors != NULL) {
+        char bad[80];
+        if (detector_select(o.detectors, dets, bad, sizeof bad) != 0) {
+            fprintf(stderr, "leakscan: --detectors: no detector named '%s' "
+                            "(leakscan --list-detectors names them)\n", bad);
+            free(dets);
+            free(names);
+            free(o.reads);
+            return EXIT_USAGE;
+        }
+        for (size_t i = 0; dets[i] != NULL; i++)
+            names[m.ndetectors++] = dets[i]->name;
+        m.detectors = names;
+        engine_use_detectors(dets);
+    }
+
     struct engine_options eo = { .classify = true };
     if (engine_init(&eo, err, sizeof err) != 0) {
         fprintf(stderr, "leakscan: %s\n", err);
+        free(dets);
+        free(names);
         free(o.reads);
         return EXIT_USAGE;
     }
@@ -349,6 +396,8 @@ int main(int argc, char **argv)
         findings_free();
         services_free();
         meta_free(&m);
+        free(dets);
+        free(names);
         free(o.reads);
         return EXIT_USAGE;
     }
@@ -371,6 +420,8 @@ int main(int argc, char **argv)
     findings_free();
     services_free();
     meta_free(&m);
+    free(dets);
+    free(names);
     free(o.reads);
     return rc;
 }
