@@ -381,11 +381,13 @@ static size_t sc_number(struct sc_out *o, const uint8_t *w, size_t lo, size_t i,
 /* Top-level "domains" that are file extensions: "logo@2x.png" is no address. */
 static bool sc_file_tld(const uint8_t *t, size_t n)
 {
-    static const char *const ext[] = {
+    static const char ext[][5] = {      /* NUL-padded: ext[k][n] is in bounds */
         "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "css", "js",
     };
+    if (n > 4)
+        return false;   /* longer than any of them: most real domains */
     for (size_t k = 0; k < ARRAY_LEN(ext); k++)
-        if (n == strlen(ext[k]) && strncasecmp((const char *)t, ext[k], n) == 0)
+        if (ext[k][n] == '\0' && strncasecmp((const char *)t, ext[k], n) == 0)
             return true;
     return false;
 }
@@ -700,14 +702,16 @@ static inline uint64_t sc_num_mask(uint64_t d, uint64_t sep, uint64_t dash, bool
     cmpeq(min_u8(sub8((x), set1(first)), set1(span)), sub8((x), set1(first)))
 
 /* The body of sc_next_*: needs the vector macros of its width.  Examines
- * blocks from i while one fits (i + B <= to, i + 2B <= wn); returns the
- * first candidate, or the position where it stopped. */
+ * blocks from i while i < to and the block and the next are readable
+ * (i + 2B <= wr); a last block that runs past to has its positions from to
+ * on masked off.  Returns the first candidate, or where it stopped (at
+ * most to). */
 #define SC_NEXT_BODY(B, MOVEMASK) \
     const V zero = set1('0'), nine = set1(9), a_ = set1('a'), z_ = set1(25); \
     const V dash_ = set1('-'), space_ = set1(' '); \
     if (i == 0) \
         return 0; \
-    for (; i + (B) <= to && i + 2 * (B) <= wn; i += (B)) { \
+    for (; i < to && i + 2 * (B) <= wr; i += (B)) { \
         const uint8_t *q = w + i; \
         V v = load(q), vn = load(q + (B)), vm = load(q - 1), v1 = load(q + 1); \
         V dv = cmpeq(min_u8(sub8(v, zero), nine), sub8(v, zero)); \
@@ -727,12 +731,14 @@ static inline uint64_t sc_num_mask(uint64_t d, uint64_t sep, uint64_t dash, bool
                    or(cmpeq(vm, set1('S')), cmpeq(vm, set1('t')))); \
         V one = or(or(jwt, and(igk, pre)), or(or(dash, us), cmpeq(v, set1('@')))); \
         m = (m & ((1ULL << (B)) - 1)) | (uint64_t)MOVEMASK(one); \
+        if (to - i < (B)) \
+            m &= (1ULL << (to - i)) - 1; \
         if (m != 0) \
             return i + (size_t)__builtin_ctzll(m); \
     } \
-    return i;
+    return i < to ? i : to;
 
-static size_t sc_next_sse2(const uint8_t *w, size_t wn, size_t i, size_t to)
+static size_t sc_next_sse2(const uint8_t *w, size_t wr, size_t i, size_t to)
 {
     typedef __m128i V;
 #define load(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
@@ -755,7 +761,7 @@ static size_t sc_next_sse2(const uint8_t *w, size_t wn, size_t i, size_t to)
 }
 
 __attribute__((target("avx2")))
-static size_t sc_next_avx2(const uint8_t *w, size_t wn, size_t i, size_t to)
+static size_t sc_next_avx2(const uint8_t *w, size_t wr, size_t i, size_t to)
 {
     typedef __m256i V;
 #define load(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
@@ -818,21 +824,54 @@ static inline size_t sc_look(struct sc_out *o, const uint8_t *w, size_t wn, size
     return next > i ? next : i + 1;
 }
 
+#ifdef SC_VECTOR
+/* The prefilter on one block at the end of the bytes, where a block and the
+ * one after it no longer fit: the block's bytes, the one before it and what
+ * follows (up to a block) are copied into a zeroed window, so the end of the
+ * bytes reads as NUL bytes, which start and continue no pattern.  Returns
+ * the first candidate in [i, i + len), or i + len. */
+static size_t sc_next_tail(const uint8_t *w, size_t wn, size_t i, size_t len)
+{
+    uint8_t pad[1 + 2 * 32];
+    size_t have = wn - (i - 1);
+    if (have > sizeof pad)
+        have = sizeof pad;
+    memset(pad, 0, sizeof pad);
+    memcpy(pad, w + i - 1, have);
+    size_t k = sc_block == 32 ? sc_next_avx2(pad, 1 + 2 * 32, 1, 1 + len)
+                              : sc_next_sse2(pad, 1 + 2 * 16, 1, 1 + len);
+    return i + (k - 1);
+}
+#endif
+
 /*
  * Decides positions [from, to) of the wn bytes at w.  The decision at i
  * reads w[max(0, i - LOOKBACK) .. min(wn, i + LOOKAHEAD)) only.  Returns the
  * first position not yet decided: to, or more when a match runs past it
- * (its inside is not examined again).
+ * (its inside is not examined again).  The prefilter may read up to wr >= wn
+ * bytes; those past wn must be zero.
  */
-static size_t sc_run(struct sc_out *o, const uint8_t *w, size_t wn, size_t from, size_t to)
+static size_t sc_run(struct sc_out *o, const uint8_t *w, size_t wn, size_t wr, size_t from,
+                     size_t to)
 {
     size_t i = from;
     while (i < to) {
 #ifdef SC_VECTOR
         if (sc_block == 32)
-            i = sc_next_avx2(w, wn, i, to);
+            i = sc_next_avx2(w, wr, i, to);
         else if (sc_block == 16)
-            i = sc_next_sse2(w, wn, i, to);
+            i = sc_next_sse2(w, wr, i, to);
+        /* the last positions, where a block and the next are not readable:
+         * most of a short value (a header, a row's field) would be here */
+        while (sc_block != 0 && i > 0 && i < to && i + 2 * sc_block > wr) {
+            size_t len = to - i < sc_block ? to - i : sc_block;
+            size_t k = sc_next_tail(w, wn, i, len);
+            if (k < i + len) {
+                i = k;
+                break;
+            }
+            i += len;
+        }
         if (i >= to)
             break;
 #endif
@@ -841,14 +880,19 @@ static size_t sc_run(struct sc_out *o, const uint8_t *w, size_t wn, size_t from,
     return i > to ? i : to;
 }
 
-void secrets_use_vector(bool on)
+unsigned secrets_use_vector(unsigned width)
 {
     sc_init();
     sc_block = 0;
 #ifdef SC_VECTOR
-    if (on)
-        sc_block = __builtin_cpu_supports("avx2") ? 32 : 16;
+    if (width >= 32 && __builtin_cpu_supports("avx2"))
+        sc_block = 32;
+    else if (width >= 16)
+        sc_block = 16;
+#else
+    (void)width;
 #endif
+    return sc_block;
 }
 
 size_t secrets_find(const uint8_t *p, size_t n, secrets_cb cb, void *arg)
@@ -857,7 +901,17 @@ size_t secrets_find(const uint8_t *p, size_t n, secrets_cb cb, void *arg)
     sc_init();
     if (p == NULL || n == 0)
         return 0;
-    sc_run(&o, p, n, 0, n);
+    sc_run(&o, p, n, n, 0, n);
+    return o.count;
+}
+
+size_t secrets_find_padded(const uint8_t *p, size_t n, secrets_cb cb, void *arg)
+{
+    struct sc_out o = { cb, arg, 0 };
+    sc_init();
+    if (p == NULL || n == 0)
+        return 0;
+    sc_run(&o, p, n, n + SECRETS_PAD, 0, n);
     return o.count;
 }
 
@@ -884,9 +938,10 @@ void secrets_stream_feed_cb(struct secrets_stream *s, const uint8_t *p, size_t n
         /* the held positions and p's first LB ones need the join */
         memcpy(w, s->buf, have);
         memcpy(w + have, p, LB + LA);
-        size_t next = sc_run(&o, w, have + LB + LA, (size_t)s->ctx_len + s->skip, have + LB);
+        size_t next = sc_run(&o, w, have + LB + LA, have + LB + LA, (size_t)s->ctx_len + s->skip,
+                             have + LB);
         /* the rest of p has its own lookback; its last LA positions wait */
-        next = sc_run(&o, p, n, next - have, n - LA);
+        next = sc_run(&o, p, n, n, next - have, n - LA);
         memcpy(s->buf, p + n - (LB + LA), LB + LA);
         s->ctx_len = LB;
         s->held = LA;
@@ -900,7 +955,7 @@ void secrets_stream_feed_cb(struct secrets_stream *s, const uint8_t *p, size_t n
     size_t to = wn > LA ? wn - LA : 0;
     if (to < s->ctx_len)
         to = s->ctx_len;
-    size_t next = from < to ? sc_run(&o, w, wn, from, to) : from;
+    size_t next = from < to ? sc_run(&o, w, wn, wn, from, to) : from;
     size_t keep = to > LB ? to - LB : 0;
     memcpy(s->buf, w + keep, wn - keep);
     s->ctx_len = (uint16_t)(to - keep);
@@ -914,7 +969,7 @@ void secrets_stream_end_cb(struct secrets_stream *s, secrets_cb cb, void *arg)
     size_t have = (size_t)s->ctx_len + s->held;
     sc_init();
     if ((size_t)s->ctx_len + s->skip < have)
-        sc_run(&o, s->buf, have, (size_t)s->ctx_len + s->skip, have);
+        sc_run(&o, s->buf, have, have, (size_t)s->ctx_len + s->skip, have);
     s->ctx_len = s->held = s->skip = 0;
 }
 
@@ -944,6 +999,13 @@ void secrets_scan(struct det_ctx *ctx, enum dir d, const char *field,
 {
     struct sc_emit e = { ctx, d, field };
     secrets_find(p, n, sc_emit, &e);
+}
+
+void secrets_scan_padded(struct det_ctx *ctx, enum dir d, const char *field,
+                         const uint8_t *p, size_t n)
+{
+    struct sc_emit e = { ctx, d, field };
+    secrets_find_padded(p, n, sc_emit, &e);
 }
 
 void secrets_stream_feed(struct det_ctx *ctx, struct secrets_stream *s, enum dir d,

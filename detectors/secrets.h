@@ -82,15 +82,26 @@ typedef void (*secrets_cb)(void *arg, const struct secrets_match *m);
  * the benchmark. */
 size_t secrets_find(const uint8_t *p, size_t n, secrets_cb cb, void *arg);
 
-/* Test support: turns the vector prefilter off (bytes only) or back on.
- * The results must be identical either way; only the speed differs. */
-void secrets_use_vector(bool on);
+/* secrets_find() for bytes followed by SECRETS_PAD readable zero bytes
+ * (p[n .. n + SECRETS_PAD) must be 0): the prefilter then reads whole
+ * blocks to the end instead of copying the last ones.  Same results. */
+#define SECRETS_PAD 64
+size_t secrets_find_padded(const uint8_t *p, size_t n, secrets_cb cb, void *arg);
+
+/* Test support: the vector prefilter's width, 32 (AVX2, where the CPU has
+ * it, else 16), 16 (SSE2) or 0 (off: the byte table only).  Returns the
+ * width in use.  The results must be identical at every width; only the
+ * speed differs. */
+unsigned secrets_use_vector(unsigned width);
 
 /* Scans one whole value and emits a finding per match through ctx, with
  * direction d and the evidence field "<field>" ("<field>:<kind>" for API
  * keys, so the report says which key it was). */
 void secrets_scan(struct det_ctx *ctx, enum dir d, const char *field,
                   const uint8_t *p, size_t n);
+/* secrets_scan() of bytes followed by SECRETS_PAD zero bytes. */
+void secrets_scan_padded(struct det_ctx *ctx, enum dir d, const char *field,
+                         const uint8_t *p, size_t n);
 
 /* Streaming state for one direction of one stream: zero it to start.  It
  * holds the last bytes whose decision still waits for their lookahead. */

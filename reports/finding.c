@@ -191,14 +191,24 @@ struct finding *finding_add(const struct fact *f)
     struct finding *fd = finding_lookup(f);
     if (fd == NULL)
         return NULL;
+    finding_add_client(fd, &f->client);
+    finding_add_again(fd, f);
+    return fd;
+}
+
+void finding_add_again(struct finding *fd, const struct fact *f)
+{
     fd->occurrences++;
     if (f->ts_ns < fd->first_ns)
         fd->first_ns = f->ts_ns;
     if (f->ts_ns > fd->last_ns)
         fd->last_ns = f->ts_ns;
-    finding_add_client(fd, &f->client);
     finding_add_sample(fd, f);
-    return fd;
+}
+
+const struct rule *finding_rule(const struct finding *fd)
+{
+    return fd->rule;
 }
 
 void finding_count_flow(struct finding *fd)

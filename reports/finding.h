@@ -83,6 +83,12 @@ struct finding;     /* opaque: reports/finding.c */
  * findings_dropped()).  Flows are counted separately: the engine remembers
  * which findings a flow has fed and calls finding_count_flow() once each. */
 struct finding *finding_add(const struct fact *f);
+/* Adds a fact to fd, a finding that an earlier fact of the same rule, server
+ * and client went to (the engine knows them per flow): finding_add() without
+ * the lookup, for the hot path of a flow that repeats a fact. */
+void finding_add_again(struct finding *fd, const struct fact *f);
+/* The rule of a finding. */
+const struct rule *finding_rule(const struct finding *fd);
 /* Counts one more flow for a finding (the engine calls it once per flow). */
 void finding_count_flow(struct finding *fd);
 

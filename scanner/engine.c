@@ -955,6 +955,14 @@ void detector_emit(struct det_ctx *ctx, const struct rule *rule, enum dir d,
         .value_len = len,
         .kind = kind,
     };
+    /* a flow has one server and one client: a rule it fed before goes to
+     * the same finding, found without the lookup */
+    for (uint32_t i = 0; i < f->nfed; i++) {
+        if (finding_rule(f->fed[i]) == rule) {
+            finding_add_again(f->fed[i], &fact);
+            return;
+        }
+    }
     struct finding *fd = finding_add(&fact);
     if (fd == NULL)
         return;
