@@ -1062,14 +1062,20 @@ static int mysql_row_values(struct det_ctx *ctx, const uint8_t *p, size_t n, boo
     size_t len = 0;
     int values = 0;
     while (cur_left(&c) > 0) {
-        struct cursor probe = c;
-        if (cur_u8(&probe) == 0xfb) {
-            c = probe;          /* NULL */
+        uint8_t b = cur_ptr(&c)[0];
+        size_t vn = b;
+        const uint8_t *v;
+        if (b == 0xfb) {
+            cur_skip(&c, 1);    /* NULL */
             values++;
             continue;
         }
-        size_t vn;
-        const uint8_t *v = mysql_lenenc_str(&c, &vn);
+        if (b < 0xfb) {
+            cur_skip(&c, 1);    /* the common case: the length in one byte */
+            v = cur_take(&c, vn);
+        } else {
+            v = mysql_lenenc_str(&c, &vn);
+        }
         if (v == NULL) {
             if (!truncated)
                 return -1;

@@ -40,9 +40,13 @@
 #include "secrets.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "../reports/u64set.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -208,10 +212,12 @@ static inline bool sc_digit(uint8_t b)
 /* Length of the run of class cls at w[i..hi), at most max. */
 static size_t sc_run_len(const uint8_t *w, size_t i, size_t hi, uint16_t cls, size_t max)
 {
-    size_t k = 0;
-    while (i + k < hi && k < max && sc_is(w[i + k], cls))
+    if (i >= hi)
+        return 0;
+    size_t end = hi - i < max ? hi : i + max, k = i;
+    while (k < end && (sc_class[w[k]] & cls) != 0)
         k++;
-    return k;
+    return k - i;
 }
 
 /* Where a scan reports to, and the window of one decision. */
@@ -701,11 +707,20 @@ static inline uint64_t sc_num_mask(uint64_t d, uint64_t sep, uint64_t dash, bool
 #define SC_RANGE(x, first, span) \
     cmpeq(min_u8(sub8((x), set1(first)), set1(span)), sub8((x), set1(first)))
 
+/* The candidates of the block a candidate was found in (bit k: position
+ * at + k), so the scan goes on after that candidate without examining the
+ * block again: a position's bit depends on the bytes only, not on where the
+ * block starts. */
+struct sc_blk {
+    size_t at;
+    uint64_t m;
+};
+
 /* The body of sc_next_*: needs the vector macros of its width.  Examines
  * blocks from i while i < to and the block and the next are readable
  * (i + 2B <= wr); a last block that runs past to has its positions from to
- * on masked off.  Returns the first candidate, or where it stopped (at
- * most to). */
+ * on masked off.  Returns the first candidate, with its block's candidates
+ * in *bk, or where it stopped (at most to). */
 #define SC_NEXT_BODY(B, MOVEMASK) \
     const V zero = set1('0'), nine = set1(9), a_ = set1('a'), z_ = set1(25); \
     const V dash_ = set1('-'), space_ = set1(' '); \
@@ -733,12 +748,16 @@ static inline uint64_t sc_num_mask(uint64_t d, uint64_t sep, uint64_t dash, bool
         m = (m & ((1ULL << (B)) - 1)) | (uint64_t)MOVEMASK(one); \
         if (to - i < (B)) \
             m &= (1ULL << (to - i)) - 1; \
-        if (m != 0) \
+        if (m != 0) { \
+            bk->at = i; \
+            bk->m = m; \
             return i + (size_t)__builtin_ctzll(m); \
+        } \
     } \
     return i < to ? i : to;
 
-static size_t sc_next_sse2(const uint8_t *w, size_t wr, size_t i, size_t to)
+static size_t sc_next_sse2(const uint8_t *w, size_t wr, size_t i, size_t to,
+                           struct sc_blk *bk)
 {
     typedef __m128i V;
 #define load(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
@@ -761,7 +780,8 @@ static size_t sc_next_sse2(const uint8_t *w, size_t wr, size_t i, size_t to)
 }
 
 __attribute__((target("avx2")))
-static size_t sc_next_avx2(const uint8_t *w, size_t wr, size_t i, size_t to)
+static size_t sc_next_avx2(const uint8_t *w, size_t wr, size_t i, size_t to,
+                           struct sc_blk *bk)
 {
     typedef __m256i V;
 #define load(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
@@ -830,7 +850,8 @@ static inline size_t sc_look(struct sc_out *o, const uint8_t *w, size_t wn, size
  * follows (up to a block) are copied into a zeroed window, so the end of the
  * bytes reads as NUL bytes, which start and continue no pattern.  Returns
  * the first candidate in [i, i + len), or i + len. */
-static size_t sc_next_tail(const uint8_t *w, size_t wn, size_t i, size_t len)
+__attribute__((noinline)) static size_t sc_next_tail(const uint8_t *w, size_t wn, size_t i,
+                                                    size_t len)
 {
     uint8_t pad[1 + 2 * 32];
     size_t have = wn - (i - 1);
@@ -838,8 +859,9 @@ static size_t sc_next_tail(const uint8_t *w, size_t wn, size_t i, size_t len)
         have = sizeof pad;
     memset(pad, 0, sizeof pad);
     memcpy(pad, w + i - 1, have);
-    size_t k = sc_block == 32 ? sc_next_avx2(pad, 1 + 2 * 32, 1, 1 + len)
-                              : sc_next_sse2(pad, 1 + 2 * 16, 1, 1 + len);
+    struct sc_blk bk;
+    size_t k = sc_block == 32 ? sc_next_avx2(pad, 1 + 2 * 32, 1, 1 + len, &bk)
+                              : sc_next_sse2(pad, 1 + 2 * 16, 1, 1 + len, &bk);
     return i + (k - 1);
 }
 #endif
@@ -855,12 +877,27 @@ static size_t sc_run(struct sc_out *o, const uint8_t *w, size_t wn, size_t wr, s
                      size_t to)
 {
     size_t i = from;
+#ifdef SC_VECTOR
+    struct sc_blk bk = { SIZE_MAX, 0 };
+#endif
     while (i < to) {
 #ifdef SC_VECTOR
+        if (i >= bk.at && i - bk.at < sc_block) {
+            /* in the block of the last candidate: its next one, if any */
+            uint64_t m = bk.m >> (i - bk.at);
+            if (m != 0) {
+                i += (size_t)__builtin_ctzll(m);
+                i = sc_look(o, w, wn, i);
+                continue;
+            }
+            if (bk.at + sc_block >= to)
+                break;      /* nothing left before to (i stays below it) */
+            i = bk.at + sc_block;
+        }
         if (sc_block == 32)
-            i = sc_next_avx2(w, wr, i, to);
+            i = sc_next_avx2(w, wr, i, to, &bk);
         else if (sc_block == 16)
-            i = sc_next_sse2(w, wr, i, to);
+            i = sc_next_sse2(w, wr, i, to, &bk);
         /* the last positions, where a block and the next are not readable:
          * most of a short value (a header, a row's field) would be here */
         while (sc_block != 0 && i > 0 && i < to && i + 2 * sc_block > wr) {
@@ -973,6 +1010,137 @@ void secrets_stream_end_cb(struct secrets_stream *s, secrets_cb cb, void *arg)
     s->ctx_len = s->held = s->skip = 0;
 }
 
+/* ------------------------------------------------------------------ memo */
+
+/*
+ * The matches of recently scanned short values, by content.  Database rows,
+ * header values and cookies repeat (the same query run again returns the
+ * same rows), and a value seen before gives the same matches: they are
+ * replayed, not searched for again.  Direct-mapped and exact: an entry
+ * keeps the value's bytes and is used only when they are equal, so the
+ * result is always what a scan would give.  A value with more matches than
+ * an entry holds, or a match whose bytes are not the value's own (a card
+ * number written in groups is reported without its separators) and longer
+ * than a card, is not remembered.  The scanner is single-threaded.
+ */
+#define SC_MEMO_SLOTS   1024u       /* power of two */
+#define SC_MEMO_LEN     240u        /* longest value remembered */
+#define SC_MEMO_HITS    6u          /* most matches per value remembered */
+
+struct sc_memo_hit {
+    const struct rule *rule;
+    const char *kind;
+    uint16_t off, len;
+    bool own;                   /* value is own[], not the bytes at off */
+    uint8_t own_bytes[19];
+};
+
+struct sc_memo {
+    uint64_t key;               /* hash of the bytes; 0: empty */
+    uint16_t n;
+    uint8_t nhits;
+    uint8_t bytes[SC_MEMO_LEN];
+    struct sc_memo_hit hit[SC_MEMO_HITS];
+};
+
+static struct sc_memo *sc_memo;     /* SC_MEMO_SLOTS entries, on first use */
+static uint64_t sc_memo_hits, sc_memo_misses;
+
+/* Forwards each match of a scan being remembered and records it in e. */
+struct sc_record {
+    secrets_cb cb;
+    void *arg;
+    const uint8_t *p;
+    size_t n;
+    struct sc_memo *e;
+    bool keep;
+};
+
+static void sc_record(void *arg, const struct secrets_match *m)
+{
+    struct sc_record *r = arg;
+    r->cb(r->arg, m);
+    if (!r->keep)
+        return;
+    if (r->e->nhits >= SC_MEMO_HITS) {
+        r->keep = false;
+        return;
+    }
+    struct sc_memo_hit *h = &r->e->hit[r->e->nhits++];
+    h->rule = m->rule;
+    h->kind = m->kind;
+    h->off = (uint16_t)m->offset;
+    h->len = (uint16_t)m->len;
+    uintptr_t v = (uintptr_t)m->value, lo = (uintptr_t)r->p;
+    h->own = !(v >= lo && v + m->len <= lo + r->n);
+    if (h->own) {
+        if (m->len > sizeof h->own_bytes) {
+            r->keep = false;
+            return;
+        }
+        memcpy(h->own_bytes, m->value, m->len);
+    } else {
+        h->off = (uint16_t)(v - lo);
+    }
+}
+
+/* secrets_find() or secrets_find_padded() (padded), through the memo. */
+void secrets_find_memo(const uint8_t *p, size_t n, bool padded, secrets_cb cb, void *arg)
+{
+    if (n == 0 || n > SC_MEMO_LEN) {
+        if (padded)
+            secrets_find_padded(p, n, cb, arg);
+        else
+            secrets_find(p, n, cb, arg);
+        return;
+    }
+    if (sc_memo == NULL) {
+        sc_memo = calloc(SC_MEMO_SLOTS, sizeof *sc_memo);
+        if (sc_memo == NULL) {
+            secrets_find(p, n, cb, arg);
+            return;
+        }
+    }
+    uint64_t key = hash64(p, n, 0x5ca1) | 1;
+    struct sc_memo *e = &sc_memo[key & (SC_MEMO_SLOTS - 1)];
+    if (e->key == key && e->n == n && memcmp(e->bytes, p, n) == 0) {
+        sc_memo_hits++;
+        for (unsigned k = 0; k < e->nhits; k++) {
+            const struct sc_memo_hit *h = &e->hit[k];
+            struct secrets_match m = { h->rule, h->kind, h->own ? h->own_bytes : p + h->off,
+                                       h->len, h->off };
+            cb(arg, &m);
+        }
+        return;
+    }
+    sc_memo_misses++;
+    e->key = 0;
+    e->nhits = 0;
+    struct sc_record r = { cb, arg, p, n, e, true };
+    if (padded)
+        secrets_find_padded(p, n, sc_record, &r);
+    else
+        secrets_find(p, n, sc_record, &r);
+    if (r.keep) {
+        e->key = key;
+        e->n = (uint16_t)n;
+        memcpy(e->bytes, p, n);
+    }
+}
+
+void secrets_memo_stats(uint64_t *hits, uint64_t *misses)
+{
+    *hits = sc_memo_hits;
+    *misses = sc_memo_misses;
+}
+
+void secrets_memo_free(void)
+{
+    free(sc_memo);
+    sc_memo = NULL;
+    sc_memo_hits = sc_memo_misses = 0;
+}
+
 /* ------------------------------------------------------------------ findings */
 
 struct sc_emit {
@@ -998,14 +1166,14 @@ void secrets_scan(struct det_ctx *ctx, enum dir d, const char *field,
                   const uint8_t *p, size_t n)
 {
     struct sc_emit e = { ctx, d, field };
-    secrets_find(p, n, sc_emit, &e);
+    secrets_find_memo(p, n, false, sc_emit, &e);
 }
 
 void secrets_scan_padded(struct det_ctx *ctx, enum dir d, const char *field,
                          const uint8_t *p, size_t n)
 {
     struct sc_emit e = { ctx, d, field };
-    secrets_find_padded(p, n, sc_emit, &e);
+    secrets_find_memo(p, n, true, sc_emit, &e);
 }
 
 void secrets_stream_feed(struct det_ctx *ctx, struct secrets_stream *s, enum dir d,

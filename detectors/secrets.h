@@ -88,6 +88,16 @@ size_t secrets_find(const uint8_t *p, size_t n, secrets_cb cb, void *arg);
 #define SECRETS_PAD 64
 size_t secrets_find_padded(const uint8_t *p, size_t n, secrets_cb cb, void *arg);
 
+/* What the detector-facing scans below use: secrets_find(), or with padded
+ * secrets_find_padded(), through a memo of the matches of recent short
+ * values (at most 240 bytes), so a value seen again (a row, a cookie) has
+ * its matches replayed instead of searched for.  Same results, same order. */
+void secrets_find_memo(const uint8_t *p, size_t n, bool padded, secrets_cb cb, void *arg);
+/* How many memo lookups found the value, and how many did not. */
+void secrets_memo_stats(uint64_t *hits, uint64_t *misses);
+/* Frees the memo (the engine calls it at the end). */
+void secrets_memo_free(void);
+
 /* Test support: the vector prefilter's width, 32 (AVX2, where the CPU has
  * it, else 16), 16 (SSE2) or 0 (off: the byte table only).  Returns the
  * width in use.  The results must be identical at every width; only the

@@ -162,7 +162,7 @@ static uint64_t sample_key(const struct fact *f)
  * only for the few samples kept: a finding can gather millions of facts. */
 static void finding_add_sample(struct finding *fd, const struct fact *f)
 {
-    if (f->kind == EV_SECRET && f->value_len > 0)
+    if (f->kind == EV_SECRET && f->value_len > 0 && !fd->secret_set.full)
         u64set_add(&fd->secret_set, hash64(f->value, f->value_len, 0x5ec));
     if (fd->nsamples >= FINDING_MAX_SAMPLES)
         return;
@@ -204,11 +204,6 @@ void finding_add_again(struct finding *fd, const struct fact *f)
     if (f->ts_ns > fd->last_ns)
         fd->last_ns = f->ts_ns;
     finding_add_sample(fd, f);
-}
-
-const struct rule *finding_rule(const struct finding *fd)
-{
-    return fd->rule;
 }
 
 void finding_count_flow(struct finding *fd)

@@ -87,8 +87,6 @@ struct finding *finding_add(const struct fact *f);
  * and client went to (the engine knows them per flow): finding_add() without
  * the lookup, for the hot path of a flow that repeats a fact. */
 void finding_add_again(struct finding *fd, const struct fact *f);
-/* The rule of a finding. */
-const struct rule *finding_rule(const struct finding *fd);
 /* Counts one more flow for a finding (the engine calls it once per flow). */
 void finding_count_flow(struct finding *fd);
 

@@ -16,8 +16,11 @@ static uint64_t mix64(uint64_t h)
     return h;
 }
 
-/* Eight bytes at a time (values can be long: JWTs, cookies), then the
- * tail, then a final mix so that low bits are usable as an index. */
+/* Eight bytes at a time (values can be long: JWTs, cookies) with a cheap
+ * multiply and shift per word, then the tail, then a full mix so that low
+ * bits are usable as an index.  For tables and counting sets, not for
+ * anything an adversary could exploit: a collision costs a miscount at
+ * worst, and the callers that must be exact compare the bytes. */
 uint64_t hash64(const void *p, size_t n, uint64_t seed)
 {
     const uint8_t *b = p;
@@ -26,11 +29,16 @@ uint64_t hash64(const void *p, size_t n, uint64_t seed)
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
         memcpy(&w, b + i, 8);
-        h = (h ^ mix64(w)) * 0x9fb21c651e98df25ULL;
+        h = (h ^ w) * 0x9fb21c651e98df25ULL;
+        h ^= h >> 29;
     }
     uint64_t tail = 0;
-    for (size_t k = 0; i + k < n; k++)
-        tail |= (uint64_t)b[i + k] << (8 * k);
+    if (i < n && n >= 8) {
+        memcpy(&tail, b + n - 8, 8);    /* the last word, overlapping */
+    } else {
+        for (size_t k = 0; i + k < n; k++)
+            tail |= (uint64_t)b[i + k] << (8 * k);
+    }
     h ^= mix64(tail ^ 0x51ed27a6b9f3c8d1ULL);
     return mix64(h);
 }

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../detectors/secrets.h"
 #include "../reports/service.h"
 #include "classify.h"
 #include "cursor.h"
@@ -931,6 +932,7 @@ void engine_free(void)
     if (classify_ready)
         classify_free();
     classify_ready = false;
+    secrets_memo_free();
 }
 
 /* ---------------------------------------------------------------- detector API */
@@ -958,7 +960,7 @@ void detector_emit(struct det_ctx *ctx, const struct rule *rule, enum dir d,
     /* a flow has one server and one client: a rule it fed before goes to
      * the same finding, found without the lookup */
     for (uint32_t i = 0; i < f->nfed; i++) {
-        if (finding_rule(f->fed[i]) == rule) {
+        if (f->fed_rule[i] == rule) {
             finding_add_again(f->fed[i], &fact);
             return;
         }
@@ -966,12 +968,11 @@ void detector_emit(struct det_ctx *ctx, const struct rule *rule, enum dir d,
     struct finding *fd = finding_add(&fact);
     if (fd == NULL)
         return;
-    for (uint32_t i = 0; i < f->nfed; i++)
-        if (f->fed[i] == fd)
-            return;
     finding_count_flow(fd);
-    if (f->nfed < FLOW_MAX_FINDINGS)
+    if (f->nfed < FLOW_MAX_FINDINGS) {
+        f->fed_rule[f->nfed] = rule;
         f->fed[f->nfed++] = fd;
+    }
 }
 
 void detector_flow_encrypted(struct det_ctx *ctx)

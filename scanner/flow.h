@@ -96,6 +96,7 @@ struct flow {
     uint32_t nactive;                   /* slots not detached */
 
     struct finding *fed[FLOW_MAX_FINDINGS]; /* findings this flow contributed to */
+    const struct rule *fed_rule[FLOW_MAX_FINDINGS];     /* and their rules */
     uint32_t nfed;
 };
 

@@ -72,8 +72,10 @@
 /* Services that keep TLS details (versions, ciphers, certificates: about
  * 6 KiB each); past it the details are counted, not kept. */
 #define SERVICES_TLS_MAX        8192u
-/* Findings one flow remembers having fed (to count flows per finding). */
-#define FLOW_MAX_FINDINGS       8u
+/* Findings one flow remembers having fed (to count flows per finding): as
+ * many as the rules one protocol and the secrets scanner can raise together
+ * (HTTP's ten and the scanner's six). */
+#define FLOW_MAX_FINDINGS       16u
 
 /* Evidence excerpts: longest text kept for a non-secret value. */
 #define EVIDENCE_MAX_TEXT       160u

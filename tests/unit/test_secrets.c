@@ -1,9 +1,10 @@
 /*
  * test_secrets.c - the secrets engine (detectors/secrets.c): true and false
- * cases per pattern, and three equivalences the engine promises: the vector
+ * cases per pattern, and the equivalences the engine promises: the vector
  * prefilter changes nothing (compared with the byte table alone), and the
  * stream API finds exactly what a scan of the whole stream finds, however
- * the stream is cut.  Inputs end at a guard page, so an over-read crashes.
+ * the stream is cut; the memo of short values replays exactly what a scan
+ * finds.  Inputs end at a guard page, so an over-read crashes.
  */
 #include "unit.h"
 
@@ -297,6 +298,82 @@ static void test_vector_same_as_bytes(void)
     secrets_use_vector(32);
 }
 
+static int hits_same(const struct hits *a, const struct hits *b)
+{
+    if (!hits_equal(a, b))
+        return 0;
+    for (size_t k = 0; k < a->n; k++)
+        if (strcmp(a->h[k].kind, b->h[k].kind) != 0 || a->h[k].offset != b->h[k].offset)
+            return 0;
+    return 1;
+}
+
+/* The memo of short values replays exactly what a scan finds: the same
+ * matches, kinds, offsets and values (read from the bytes now scanned, or
+ * the digits of a grouped card kept with the entry), padded or not; values
+ * too long or with too many matches are scanned every time. */
+static void test_memo_same_as_scan(void)
+{
+    static char buf[4096];
+    uint64_t hits0, misses0, hits1, misses1;
+    secrets_memo_stats(&hits0, &misses0);
+    for (int round = 0; round < 600; round++) {
+        size_t n = fuzz_text(buf, 70 + rnd() % 260);
+        if (round % 3 == 0)
+            n = 1 + rnd() % n;
+        struct hits want, first, again;
+        memset(&want, 0, sizeof want);
+        memset(&first, 0, sizeof first);
+        memset(&again, 0, sizeof again);
+        secrets_find(guarded_copy(buf, n), n, collect, &want);
+        bool padded = round % 2;
+        static char pb[4096 + SECRETS_PAD];
+        memcpy(pb, buf, n);
+        memset(pb + n, 0, SECRETS_PAD);
+        secrets_find_memo(guarded_copy(pb, n + SECRETS_PAD), n, padded, collect, &first);
+        /* the same bytes at another address: a memo hit reads them there */
+        secrets_find_memo(guarded_copy(pb, n + SECRETS_PAD), n, padded, collect, &again);
+        CHECK(hits_same(&want, &first));
+        CHECK(hits_same(&want, &again));
+        if (!hits_same(&want, &first) || !hits_same(&want, &again)) {
+            fprintf(stderr, "  round %d, n %zu: scan %zu hits, memo %zu then %zu\n", round, n,
+                    want.n, first.n, again.n);
+            break;
+        }
+    }
+    /* a row of a card in groups, an SSN and an address, twice: one hit */
+    static const char row[] = "4111 1111 1111 1111\0" "078-05-1120\0" "bob@example.com";
+    struct hits a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    secrets_memo_stats(&hits0, &misses0);
+    secrets_find_memo((const uint8_t *)row, sizeof row - 1, false, collect, &a);
+    secrets_find_memo(guarded_copy(row, sizeof row - 1), sizeof row - 1, false, collect, &b);
+    secrets_memo_stats(&hits1, &misses1);
+    CHECK(a.n == 3 && hits_same(&a, &b));
+    CHECK(strcmp(b.h[0].value, "4111111111111111") == 0);
+    CHECK(hits1 == hits0 + 1 && misses1 == misses0 + 1);
+    /* more matches than an entry holds: scanned again, all found again */
+    static const char many[] = "a@ex.com b@ex.com c@ex.com d@ex.com e@ex.com f@ex.com "
+                               "g@ex.com h@ex.com";
+    struct hits m1, m2;
+    memset(&m1, 0, sizeof m1);
+    memset(&m2, 0, sizeof m2);
+    secrets_find_memo((const uint8_t *)many, sizeof many - 1, false, collect, &m1);
+    secrets_find_memo((const uint8_t *)many, sizeof many - 1, false, collect, &m2);
+    CHECK(m1.n == 8 && hits_same(&m1, &m2));
+    secrets_memo_stats(&hits1, &misses1);
+    /* longer than the memo keeps: scanned both times */
+    static char longv[300];
+    memset(longv, 'x', sizeof longv);
+    memcpy(longv + 100, "bob@example.com", 15);
+    secrets_find_memo((const uint8_t *)longv, sizeof longv, false, collect, &a);
+    secrets_find_memo((const uint8_t *)longv, sizeof longv, false, collect, &a);
+    secrets_memo_stats(&hits0, &misses0);
+    CHECK(hits0 == hits1);
+    secrets_memo_free();
+}
+
 /* Streaming in pieces finds what one scan finds. */
 static void check_stream(const char *buf, size_t n, size_t piece)
 {
@@ -362,6 +439,7 @@ int main(void)
     RUN(test_private_key);
     RUN(test_email);
     RUN(test_vector_same_as_bytes);
+    RUN(test_memo_same_as_scan);
     RUN(test_stream_segmentation);
     RUN(test_long_token);
     return unit_done("test_secrets");
