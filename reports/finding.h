@@ -85,7 +85,8 @@ struct finding;     /* opaque: reports/finding.c */
 struct finding *finding_add(const struct fact *f);
 /* Adds a fact to fd, a finding that an earlier fact of the same rule, server
  * and client went to (the engine knows them per flow): finding_add() without
- * the lookup, for the hot path of a flow that repeats a fact. */
+ * the lookup, for the hot path of a flow that repeats a fact.  Reads only
+ * the fact's time, packet, direction, field and value. */
 void finding_add_again(struct finding *fd, const struct fact *f);
 /* Counts one more flow for a finding (the engine calls it once per flow). */
 void finding_count_flow(struct finding *fd);

@@ -944,11 +944,6 @@ void detector_emit(struct det_ctx *ctx, const struct rule *rule, enum dir d,
     struct flow *f = call->flow;
     struct fact fact = {
         .rule = rule,
-        .protocol = flow_protocol(f),
-        .transport = f->transport,
-        .server = f->addr[1],
-        .server_port = f->port[1],
-        .client = f->addr[0],
         .pkt_no = ctx->pkt_no,
         .ts_ns = ctx->ts_ns ? ctx->ts_ns : f->last_ns,
         .dir = d == DIR_TO_SERVER ? FDIR_TO_SERVER : FDIR_TO_CLIENT,
@@ -958,13 +953,18 @@ void detector_emit(struct det_ctx *ctx, const struct rule *rule, enum dir d,
         .kind = kind,
     };
     /* a flow has one server and one client: a rule it fed before goes to
-     * the same finding, found without the lookup */
+     * the same finding, found without the lookup (nor the addresses) */
     for (uint32_t i = 0; i < f->nfed; i++) {
         if (f->fed_rule[i] == rule) {
             finding_add_again(f->fed[i], &fact);
             return;
         }
     }
+    fact.protocol = flow_protocol(f);
+    fact.transport = f->transport;
+    fact.server = f->addr[1];
+    fact.server_port = f->port[1];
+    fact.client = f->addr[0];
     struct finding *fd = finding_add(&fact);
     if (fd == NULL)
         return;
