@@ -1021,9 +1021,10 @@ void secrets_stream_end_cb(struct secrets_stream *s, secrets_cb cb, void *arg)
  * result is always what a scan would give.  A value with more matches than
  * an entry holds, or a match whose bytes are not the value's own (a card
  * number written in groups is reported without its separators) and longer
- * than a card, is not remembered.  The scanner is single-threaded.
+ * than a card, is not remembered.  Two entries per set, the one used less
+ * recently replaced.  The scanner is single-threaded.
  */
-#define SC_MEMO_SLOTS   1024u       /* power of two */
+#define SC_MEMO_SETS    1024u       /* power of two; two entries each */
 #define SC_MEMO_LEN     240u        /* longest value remembered */
 #define SC_MEMO_HITS    6u          /* most matches per value remembered */
 
@@ -1043,7 +1044,8 @@ struct sc_memo {
     struct sc_memo_hit hit[SC_MEMO_HITS];
 };
 
-static struct sc_memo *sc_memo;     /* SC_MEMO_SLOTS entries, on first use */
+static struct sc_memo *sc_memo;     /* 2 * SC_MEMO_SETS entries, on first use */
+static uint8_t *sc_memo_old;        /* per set: which entry was used less recently */
 static uint64_t sc_memo_hits, sc_memo_misses;
 
 /* Forwards each match of a scan being remembered and records it in e. */
@@ -1095,15 +1097,24 @@ void secrets_find_memo(const uint8_t *p, size_t n, bool padded, secrets_cb cb, v
         return;
     }
     if (sc_memo == NULL) {
-        sc_memo = calloc(SC_MEMO_SLOTS, sizeof *sc_memo);
-        if (sc_memo == NULL) {
-            secrets_find(p, n, cb, arg);
+        sc_memo = calloc(2 * SC_MEMO_SETS, sizeof *sc_memo);
+        sc_memo_old = calloc(SC_MEMO_SETS, 1);
+        if (sc_memo == NULL || sc_memo_old == NULL) {
+            secrets_memo_free();
+            if (padded)
+                secrets_find_padded(p, n, cb, arg);
+            else
+                secrets_find(p, n, cb, arg);
             return;
         }
     }
     uint64_t key = hash64(p, n, 0x5ca1) | 1;
-    struct sc_memo *e = &sc_memo[key & (SC_MEMO_SLOTS - 1)];
+    size_t set = (size_t)key & (SC_MEMO_SETS - 1);
+    struct sc_memo *e = &sc_memo[2 * set];
+    unsigned way = e[1].key == key && e[1].n == n;
+    e += way;
     if (e->key == key && e->n == n && memcmp(e->bytes, p, n) == 0) {
+        sc_memo_old[set] = (uint8_t)!way;
         sc_memo_hits++;
         for (unsigned k = 0; k < e->nhits; k++) {
             const struct sc_memo_hit *h = &e->hit[k];
@@ -1114,6 +1125,9 @@ void secrets_find_memo(const uint8_t *p, size_t n, bool padded, secrets_cb cb, v
         return;
     }
     sc_memo_misses++;
+    way = sc_memo_old[set];
+    e = &sc_memo[2 * set + way];
+    sc_memo_old[set] = (uint8_t)!way;
     e->key = 0;
     e->nhits = 0;
     struct sc_record r = { cb, arg, p, n, e, true };
@@ -1137,7 +1151,9 @@ void secrets_memo_stats(uint64_t *hits, uint64_t *misses)
 void secrets_memo_free(void)
 {
     free(sc_memo);
+    free(sc_memo_old);
     sc_memo = NULL;
+    sc_memo_old = NULL;
     sc_memo_hits = sc_memo_misses = 0;
 }
 
