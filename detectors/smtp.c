@@ -9,7 +9,9 @@
  * from detectors/textline.c, SASL decoding too.  Left out: SMTPS on port
  * 465 (TLS from the first byte: detectors/tls.c).  The envelope and every
  * line of a message sent in clear go through the secrets and PII scanner
- * (detectors/secrets.c), one line at a time.
+ * (detectors/secrets.c), one line at a time.  smtp.cleartext-session is
+ * stated for a flow's mail only when no AUTH of that flow was readable
+ * (the catalogue keeps it for mail in clear with no more specific finding).
  */
 #include "detector.h"
 #include "secrets.h"
@@ -36,7 +38,7 @@ struct smtp_state {
     bool offered;               /* the EHLO reply listed STARTTLS */
     bool requested;             /* the client sent STARTTLS */
     bool not_used_done;
-    bool session_done;          /* smtp.cleartext-session stated */
+    bool session_done;          /* smtp.cleartext-session stated, or not needed */
     char from[SMTP_FROM_MAX];   /* MAIL FROM argument */
 };
 
@@ -91,6 +93,17 @@ static uint32_t smtp_bdat_size(struct cursor *c)
     return v;
 }
 
+/* A readable AUTH exchange: the more specific finding.  The catalogue keeps
+ * smtp.cleartext-session for mail in clear without one, so this flow's
+ * mail is not stated again (its content still goes through the scanner). */
+static void smtp_auth_seen(struct det_ctx *ctx, struct smtp_state *st,
+                           const struct textline_sasl_out *out)
+{
+    textline_sasl_emit(ctx, &rule_auth, out);
+    if (out->user.len > 0 || out->secret.len > 0)
+        st->session_done = true;
+}
+
 /* One client line: a command, a SASL response, or a line of the message. */
 static void smtp_command(struct det_ctx *ctx, struct smtp_state *st, const struct textline *l)
 {
@@ -104,7 +117,7 @@ static void smtp_command(struct det_ctx *ctx, struct smtp_state *st, const struc
     if (st->sasl.mech != TL_SASL_NONE) {
         struct textline_sasl_out out;
         if (textline_sasl_response(&st->sasl, l->p, l->len, &out))
-            textline_sasl_emit(ctx, &rule_auth, &out);
+            smtp_auth_seen(ctx, st, &out);
         return;
     }
     struct cursor c = cursor_init(l->p, l->len);
@@ -122,7 +135,7 @@ static void smtp_command(struct det_ctx *ctx, struct smtp_state *st, const struc
         textline_sasl_start(&st->sasl, arg, mlen);
         struct textline_sasl_out out;
         if (irlen > 0 && textline_sasl_response(&st->sasl, ir, irlen, &out))
-            textline_sasl_emit(ctx, &rule_auth, &out);
+            smtp_auth_seen(ctx, st, &out);
     } else if (textline_is(verb, vlen, "MAIL") || textline_is(verb, vlen, "RCPT")) {
         size_t alen = textline_rest(&args, &arg);
         secrets_scan(ctx, DIR_TO_SERVER, "envelope", arg, alen);

@@ -44,14 +44,14 @@ static void test_auth_login_and_mail(void)
     CHECK(conv_sample(&v, "user", "gurpartap@patriots.in"));
     CHECK(conv_sample(&v, "password", "(10 chars)"));
     CHECK_EQ(v.occurrences, 2);     /* the AUTH in the body is not read */
-    CHECK(conv_finding("smtp.cleartext-session", &v));
-    CHECK(conv_sample(&v, "mail", "gurpartap@patriots.in"));
+    /* the readable AUTH is the more specific finding: no session one */
+    CHECK(!conv_finding("smtp.cleartext-session", &v));
     CHECK(conv_finding("starttls.not-used", &v));
     CHECK(conv_sample(&v, "command", "client sent AUTH in clear"));
     /* the envelope addresses go through the secrets and PII scanner */
     CHECK(conv_finding("pii.email", &v));
     CHECK_EQ(v.occurrences, 2);
-    CHECK_EQ(conv_nfindings(), 4);
+    CHECK_EQ(conv_nfindings(), 3);
     conv_free(&c);
 }
 
@@ -74,8 +74,35 @@ static void test_auth_plain_bdat(void)
     CHECK(conv_finding("smtp.cleartext-auth", &v));
     CHECK(conv_sample(&v, "user", "bob"));
     CHECK_EQ(v.occurrences, 2);
-    CHECK(conv_finding("smtp.cleartext-session", &v));
+    CHECK(!conv_finding("smtp.cleartext-session", &v));
     CHECK(!conv_finding("starttls.not-used", &v));
+    conv_free(&c);
+}
+
+/* A relay with no AUTH: the mail in clear is the finding, with its sender;
+ * a card number in the body is found too. */
+static void test_mail_without_auth(void)
+{
+    struct conv c = { 0 };
+    struct flow_view fv = conv_view(6, 25, "SMTP");
+    conv_text(&c, DIR_TO_CLIENT, "220 mx ESMTP Postfix\r\n");
+    conv_text(&c, DIR_TO_SERVER, "EHLO app\r\n");
+    conv_text(&c, DIR_TO_CLIENT, "250-mx\r\n250 8BITMIME\r\n");
+    conv_text(&c, DIR_TO_SERVER, "MAIL FROM:<orders@shop.test>\r\n");
+    conv_text(&c, DIR_TO_CLIENT, "250 ok\r\n");
+    conv_text(&c, DIR_TO_SERVER, "RCPT TO:<billing@shop.test>\r\n");
+    conv_text(&c, DIR_TO_CLIENT, "250 ok\r\n");
+    conv_text(&c, DIR_TO_SERVER, "DATA\r\n");
+    conv_text(&c, DIR_TO_CLIENT, "354 go ahead\r\n");
+    conv_text(&c, DIR_TO_SERVER, "Subject: order 1042\r\n\r\ncard 4111 1111 1111 1111\r\n.\r\n");
+    conv_text(&c, DIR_TO_CLIENT, "250 queued\r\n");
+    conv_seal(&c);
+    conv_check(&detector_smtp, &fv, &c, NULL, 0);
+    struct finding_view v;
+    CHECK(conv_finding("smtp.cleartext-session", &v));
+    CHECK(conv_sample(&v, "mail", "orders@shop.test"));
+    CHECK(conv_finding("pii.card-number", &v));
+    CHECK(!conv_finding("smtp.cleartext-auth", &v));
     conv_free(&c);
 }
 
@@ -112,6 +139,7 @@ int main(void)
 {
     RUN(test_auth_login_and_mail);
     RUN(test_auth_plain_bdat);
+    RUN(test_mail_without_auth);
     RUN(test_starttls);
     RUN(test_wants);
     return unit_done("test_smtp");
