@@ -7,12 +7,14 @@
  * bytes; "{5+}" is RFC 7888's non-synchronizing form), untagged "*" and
  * continuation "+" replies, the CAPABILITY list (in the greeting's
  * response code or a CAPABILITY reply), STARTTLS (RFC 3501 6.2.1) and
- * AUTHENTICATE with SASL (6.2.2, SASL-IR RFC 4959).  Literals are passed
- * over by count in both directions, so a mail body (FETCH, APPEND) is
- * never read as commands.  Left out: IMAPS on port 993 (TLS from the first
+ * AUTHENTICATE with SASL (6.2.2, SASL-IR RFC 4959).  Literals are taken
+ * by count in both directions, so a mail body (FETCH, APPEND) is never read
+ * as commands; their bytes go through the secrets and PII scanner as a
+ * stream, so card numbers, keys or tokens in mail are found.  Left out: IMAPS on port 993 (TLS from the first
  * byte: detectors/tls.c), COMPRESS=DEFLATE (RFC 4978).
  */
 #include "detector.h"
+#include "secrets.h"
 #include "textline.h"
 
 #include <string.h>
@@ -30,6 +32,7 @@ struct imap_state {
     struct textline_reader rd[2];
     struct textline_sasl sasl;
     uint32_t lit_left[2];       /* literal bytes still to pass over, per direction */
+    struct secrets_stream lit_scan[2];  /* literal bytes (mail bodies) through the scanner */
     bool collecting;            /* the client's literal belongs to a LOGIN */
     uint16_t login_len;
     uint8_t login[IMAP_LOGIN_MAX];  /* LOGIN arguments, literals turned into quoted strings */
@@ -237,10 +240,17 @@ static void imap_reply(struct det_ctx *ctx, struct imap_state *st, const struct 
         st->sasl.mech = TL_SASL_NONE;
 }
 
-/* Passes over (or, for a LOGIN, keeps) literal bytes. */
-static size_t imap_literal_bytes(struct imap_state *st, enum dir d, const uint8_t *p, size_t n)
+/* Scans (or, for a LOGIN, keeps) literal bytes: a FETCH answer or an
+ * APPEND carries a mail, which goes through the secrets scanner whole. */
+static size_t imap_literal_bytes(struct det_ctx *ctx, struct imap_state *st, enum dir d,
+                                 const uint8_t *p, size_t n)
 {
     size_t k = n < st->lit_left[d] ? n : st->lit_left[d];
+    if (!(d == DIR_TO_SERVER && st->collecting)) {
+        secrets_stream_feed(ctx, &st->lit_scan[d], d, "mail", p, k);
+        if (k == st->lit_left[d])
+            secrets_stream_end(ctx, &st->lit_scan[d], d, "mail");
+    }
     if (d == DIR_TO_SERVER && st->collecting) {
         for (size_t i = 0; i < k; i++) {
             if (p[i] == '"' || p[i] == '\\')
@@ -258,7 +268,7 @@ static size_t imap_on_data(struct det_ctx *ctx, enum dir d, const uint8_t *p, si
 {
     struct imap_state *st = ctx->state;
     if (st->lit_left[d] > 0)
-        return imap_literal_bytes(st, d, p, n);
+        return imap_literal_bytes(ctx, st, d, p, n);
     if (d == DIR_TO_SERVER && textline_is_tls(p, n)) {
         detector_flow_encrypted(ctx);   /* the client started TLS (after STARTTLS) */
         return n;
@@ -281,12 +291,24 @@ static void imap_on_gap(struct det_ctx *ctx, enum dir d, uint64_t len)
      * next line end */
     if (st->lit_left[d] > 0 && len < st->lit_left[d]) {
         st->lit_left[d] -= (uint32_t)len;
+        secrets_stream_end(ctx, &st->lit_scan[d], d, "mail");  /* no match across it */
         return;
     }
+    if (st->lit_left[d] > 0)
+        secrets_stream_end(ctx, &st->lit_scan[d], d, "mail");
     st->lit_left[d] = 0;
     st->rd[d].skipping = true;
     if (d == DIR_TO_SERVER)
         st->collecting = false;
+}
+
+/* A literal cut by the end of the capture: decide its last bytes. */
+static void imap_on_end(struct det_ctx *ctx)
+{
+    struct imap_state *st = ctx->state;
+    for (int d = 0; d < 2; d++)
+        if (st->lit_left[d] > 0)
+            secrets_stream_end(ctx, &st->lit_scan[d], (enum dir)d, "mail");
 }
 
 /* nDPI "IMAP", or the usual port with an untagged greeting. */
@@ -315,4 +337,5 @@ const struct detector detector_imap = {
     .wants      = imap_wants,               /* nDPI IMAP, or "* OK" on port 143 */
     .on_data    = imap_on_data,             /* one line or one literal per call */
     .on_gap     = imap_on_gap,              /* shorten a literal, or resync at a line */
+    .on_end     = imap_on_end,              /* the scanner's held bytes of a literal */
 };

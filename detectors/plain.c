@@ -3,7 +3,8 @@
  * in an unknown protocol on port 9000 is still found.
  *
  * Attaches to flows nDPI could not name (not even by a port guess that it
- * confirmed from the bytes) and that no other detector wants, when the
+ * confirmed from the bytes), and to the FTP data connections it names, that
+ * no other detector wants, when the
  * first bytes seen look like text.  Every byte then goes through
  * detectors/secrets.c (secrets.h), streamed per direction so a secret split
  * across segments is found once.  Binary or encrypted streams cost almost
@@ -61,7 +62,10 @@ static bool plain_wants(const struct flow_view *f)
 {
     if (f->transport != 6 && f->transport != 17)
         return false;
-    if (f->by_dpi || f->protocol == NULL || strcmp(f->protocol, "Unknown") != 0)
+    /* unknown streams, and FTP data connections nDPI names (file contents:
+     * the FTP detector reads the control connection only) */
+    bool ftp_data = f->by_dpi && f->protocol != NULL && strcmp(f->protocol, "FTP_DATA") == 0;
+    if (!ftp_data && (f->by_dpi || f->protocol == NULL || strcmp(f->protocol, "Unknown") != 0))
         return false;
     for (size_t i = 0; detector_registry[i] != NULL; i++) {
         const struct detector *det = detector_registry[i];

@@ -6,10 +6,12 @@
  * replies ended by a line holding only "."), RFC 2449 (CAPA), RFC 2595 4
  * (STLS) and RFC 5034 (AUTH with SASL, "+ " continuations).  Lines come
  * from detectors/textline.c, SASL decoding too.  The mail itself (RETR,
- * TOP) is passed over: the login is what this detector reports.  Left out:
+ * TOP) goes through the secrets and PII scanner a line at a time, so card
+ * numbers, keys or tokens in fetched mail are found.  Left out:
  * POP3S on port 995 (TLS from the first byte: detectors/tls.c).
  */
 #include "detector.h"
+#include "secrets.h"
 #include "textline.h"
 
 #include <string.h>
@@ -24,7 +26,8 @@
 enum pop3_multi {
     MULTI_NONE = 0,     /* a one-line reply */
     MULTI_CAPA,         /* the capability list: look for STLS */
-    MULTI_SKIP,         /* a listing or a message: pass over to "." */
+    MULTI_SKIP,         /* a listing: pass over to "." */
+    MULTI_MAIL,         /* a message (RETR, TOP): each line to the scanner */
 };
 
 struct pop3_state {
@@ -118,7 +121,7 @@ static void pop3_command(struct det_ctx *ctx, struct pop3_state *st, const struc
     } else if (textline_is(verb, vlen, "CAPA")) {
         st->next_multi = MULTI_CAPA;
     } else if (textline_is(verb, vlen, "RETR") || textline_is(verb, vlen, "TOP")) {
-        st->next_multi = MULTI_SKIP;
+        st->next_multi = MULTI_MAIL;
     } else if (textline_is(verb, vlen, "LIST") || textline_is(verb, vlen, "UIDL")) {
         const uint8_t *msg;
         /* with a message number the reply is one line */
@@ -136,6 +139,8 @@ static void pop3_reply(struct det_ctx *ctx, struct pop3_state *st, const struct 
         }
         if (st->in_multi == MULTI_CAPA && textline_is(l->p, l->len, "STLS"))
             st->offered = true;
+        else if (st->in_multi == MULTI_MAIL)
+            secrets_scan(ctx, DIR_TO_CLIENT, "mail", l->p, l->len);
         return;
     }
     if (textline_starts(l->p, l->len, "+OK")) {

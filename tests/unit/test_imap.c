@@ -112,6 +112,29 @@ static void test_append_literal(void)
     conv_free(&c);
 }
 
+/* A FETCH answer's literal is a mail: an API key split across its bytes is
+ * found once, the line after the literal is read as protocol again. */
+static void test_fetch_scanned(void)
+{
+    struct conv c = { 0 };
+    struct flow_view fv = conv_view(6, 143, "IMAP");
+    static const char body[] = "Subject: keys\r\n\r\nuse AKIAIOSFODNN7EXAMPLE now\r\n";
+    char line[128];
+    snprintf(line, sizeof line, "* 1 FETCH (BODY[] {%zu}\r\n", sizeof body - 1);
+    conv_text(&c, DIR_TO_CLIENT, "* OK IMAP4rev1 ready\r\n");
+    conv_text(&c, DIR_TO_SERVER, "a1 FETCH 1 BODY[]\r\n");
+    conv_text(&c, DIR_TO_CLIENT, line);
+    conv_text(&c, DIR_TO_CLIENT, body);
+    conv_text(&c, DIR_TO_CLIENT, ")\r\na1 OK done\r\n");
+    conv_seal(&c);
+    conv_check(&detector_imap, &fv, &c, NULL, 0);
+    struct finding_view v;
+    CHECK(conv_finding("secret.api-key", &v));
+    CHECK_EQ(v.occurrences, 1);
+    CHECK(conv_sample(&v, "mail:aws-access-key-id", "(20 chars)"));
+    conv_free(&c);
+}
+
 int main(void)
 {
     RUN(test_login_quoted);
@@ -119,5 +142,6 @@ int main(void)
     RUN(test_authenticate);
     RUN(test_starttls);
     RUN(test_append_literal);
+    RUN(test_fetch_scanned);
     return unit_done("test_imap");
 }

@@ -37,6 +37,28 @@ static void test_user_pass(void)
     conv_free(&c);
 }
 
+/* A fetched message goes through the secrets scanner: a card number in
+ * the body is found, the listing lines (LIST) are not read as mail. */
+static void test_retr_scanned(void)
+{
+    struct conv c = { 0 };
+    struct flow_view fv = conv_view(6, 110, "POP3");
+    conv_text(&c, DIR_TO_CLIENT, "+OK ready\r\n");
+    conv_text(&c, DIR_TO_SERVER, "LIST\r\n");
+    conv_text(&c, DIR_TO_CLIENT, "+OK\r\n1 4111111111111111\r\n.\r\n");
+    conv_text(&c, DIR_TO_SERVER, "RETR 1\r\n");
+    conv_text(&c, DIR_TO_CLIENT, "+OK\r\nSubject: refund\r\n\r\ncard 5555 5555 5555 4444 exp 12/29\r\n"
+                                 ".\r\n");
+    conv_text(&c, DIR_TO_SERVER, "QUIT\r\n");
+    conv_seal(&c);
+    conv_check(&detector_pop3, &fv, &c, NULL, 0);
+    struct finding_view v;
+    CHECK(conv_finding("pii.card-number", &v));
+    CHECK_EQ(v.occurrences, 1);
+    CHECK(conv_sample(&v, "mail", "(16 chars)"));
+    conv_free(&c);
+}
+
 /* APOP, then AUTH PLAIN on its own line, then XOAUTH2 with an initial
  * response, with STLS offered in CAPA. */
 static void test_apop_auth(void)
@@ -105,6 +127,7 @@ int main(void)
 {
     RUN(test_user_pass);
     RUN(test_apop_auth);
+    RUN(test_retr_scanned);
     RUN(test_stls);
     RUN(test_wants);
     return unit_done("test_pop3");
