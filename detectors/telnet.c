@@ -9,11 +9,14 @@
  * (character mode, RFC 857 echo) or a whole line (RFC 1184 linemode),
  * through textline.c's accumulator; each typed line is classified by the
  * server's prompt that was showing when typing began ("login:",
- * "Password:").  Left out: what the session does after login (shell
- * commands are not classified), encryption options (RFC 2946, never
- * deployed), and the 3270/5250 modes.
+ * "Password:").  What the server shows (IAC sequences removed) streams
+ * through the secrets and PII scanner, and so does every typed line that
+ * did not answer a password prompt, so a key printed by `cat` or a token in
+ * a typed command is found.  Left out: classifying shell commands,
+ * encryption options (RFC 2946, never deployed), and the 3270/5250 modes.
  */
 #include "detector.h"
+#include "secrets.h"
 #include "textline.h"
 
 #include <string.h>
@@ -53,6 +56,7 @@ struct telnet_state {
     uint8_t line_len;
     uint8_t sb[TELNET_SB_MAX];          /* client subnegotiation being read */
     uint16_t sb_len;
+    struct secrets_stream shown;        /* the server's output through the scanner */
 };
 
 static const struct rule rule_session = {
@@ -97,6 +101,8 @@ static void telnet_typed_line(struct det_ctx *ctx, struct telnet_state *st)
     } else if (textline_contains(pr, pn, "login") || textline_contains(pr, pn, "username") ||
                textline_contains(pr, pn, "user name") || textline_contains(pr, pn, "user:")) {
         telnet_emit_user(ctx, st, v, vn);
+    } else {
+        secrets_scan(ctx, DIR_TO_SERVER, "typed", v, vn);
     }
 }
 
@@ -165,14 +171,15 @@ static void telnet_environ(struct det_ctx *ctx, struct telnet_state *st)
     }
 }
 
-/* One byte through the IAC state machine of direction d. */
-static void telnet_byte(struct det_ctx *ctx, struct telnet_state *st, enum dir d, uint8_t b)
+/* One byte through the IAC state machine of direction d.  Returns whether
+ * it is a data byte (not part of a Telnet command). */
+static bool telnet_byte(struct det_ctx *ctx, struct telnet_state *st, enum dir d, uint8_t b)
 {
     switch (st->parse[d]) {
     case TP_DATA:
         if (b == IAC) {
             st->parse[d] = TP_IAC;
-            return;
+            return false;
         }
         break;
     case TP_IAC:
@@ -190,16 +197,16 @@ static void telnet_byte(struct det_ctx *ctx, struct telnet_state *st, enum dir d
         } else {
             st->parse[d] = TP_DATA;     /* a two-byte command (NOP, GA, ...) */
         }
-        return;
+        return false;
     case TP_OPT:
         st->parse[d] = TP_DATA;
-        return;
+        return false;
     case TP_SB:
         if (b == IAC)
             st->parse[d] = TP_SB_IAC;
         else if (d == DIR_TO_SERVER && st->sb_len < TELNET_SB_MAX)
             st->sb[st->sb_len++] = b;
-        return;
+        return false;
     case TP_SB_IAC:
         if (b == SE) {
             st->parse[d] = TP_DATA;
@@ -210,23 +217,36 @@ static void telnet_byte(struct det_ctx *ctx, struct telnet_state *st, enum dir d
             if (d == DIR_TO_SERVER && st->sb_len < TELNET_SB_MAX)
                 st->sb[st->sb_len++] = b;
         }
-        return;
+        return false;
     default:
         st->parse[d] = TP_DATA;
-        return;
+        return false;
     }
     if (d == DIR_TO_SERVER)
         telnet_client_byte(ctx, st, b);
     else
         telnet_server_byte(st, b);
+    return true;
 }
 
-/* Every byte is read as it comes: nothing waits for more. */
+/* Every byte is read as it comes: nothing waits for more.  The server's
+ * data bytes are gathered and streamed to the scanner in pieces. */
 static size_t telnet_on_data(struct det_ctx *ctx, enum dir d, const uint8_t *p, size_t n)
 {
     struct telnet_state *st = ctx->state;
-    for (size_t i = 0; i < n; i++)
-        telnet_byte(ctx, st, d, p[i]);
+    uint8_t shown[512];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!telnet_byte(ctx, st, d, p[i]) || d != DIR_TO_CLIENT)
+            continue;
+        shown[k++] = p[i];
+        if (k == sizeof shown) {
+            secrets_stream_feed(ctx, &st->shown, DIR_TO_CLIENT, "shown", shown, k);
+            k = 0;
+        }
+    }
+    if (k > 0)
+        secrets_stream_feed(ctx, &st->shown, DIR_TO_CLIENT, "shown", shown, k);
     return n;
 }
 
@@ -241,6 +261,7 @@ static void telnet_on_gap(struct det_ctx *ctx, enum dir d, uint64_t len)
         st->prompt_len = 0;
     } else {
         st->line_len = 0;
+        secrets_stream_end(ctx, &st->shown, DIR_TO_CLIENT, "shown");
     }
 }
 
@@ -248,6 +269,7 @@ static void telnet_on_gap(struct det_ctx *ctx, enum dir d, uint64_t len)
 static void telnet_on_end(struct det_ctx *ctx)
 {
     struct telnet_state *st = ctx->state;
+    secrets_stream_end(ctx, &st->shown, DIR_TO_CLIENT, "shown");
     if (st->telnet_seen && !st->reported)
         detector_emit(ctx, &rule_session, DIR_TO_SERVER, "session", NULL, 0, EV_NONE);
 }

@@ -45,6 +45,36 @@ static void test_char_mode(void)
     conv_free(&c);
 }
 
+/* After the login: a command typed with a token in it, and a file shown by
+ * the server with a key split by a Telnet command (IAC NOP): both found;
+ * the password line is not scanned. */
+static void test_session_scanned(void)
+{
+    static const uint8_t nop[] = { 0xff, 0xf1 };   /* IAC NOP inside the output */
+    struct conv c = { 0 };
+    struct flow_view fv = conv_view(6, 23, "Telnet");
+    conv_add(&c, DIR_TO_CLIENT, srv_neg, sizeof srv_neg, false);
+    conv_text(&c, DIR_TO_CLIENT, "login: ");
+    conv_text(&c, DIR_TO_SERVER, "ops\r\n");
+    conv_text(&c, DIR_TO_CLIENT, "Password: ");
+    conv_text(&c, DIR_TO_SERVER, "4111111111111111\r\n");
+    conv_text(&c, DIR_TO_CLIENT, "\r\n$ ");
+    conv_text(&c, DIR_TO_SERVER, "curl -H 'Authorization: Bearer ghp_abcdefghijklmnopqrstuvwxyz0123456789'\r\n");
+    conv_text(&c, DIR_TO_CLIENT, "$ cat key\r\nAKIAIOSF");
+    conv_add(&c, DIR_TO_CLIENT, nop, sizeof nop, false);
+    conv_text(&c, DIR_TO_CLIENT, "ODNN7EXAMPLE\r\n$ ");
+    conv_seal(&c);
+    conv_check(&detector_telnet, &fv, &c, NULL, 0);
+    struct finding_view v;
+    CHECK(conv_finding("secret.api-key", &v));
+    CHECK_EQ(v.occurrences, 2);
+    CHECK(conv_sample(&v, "typed:github-token", "(40 chars)"));
+    CHECK(conv_sample(&v, "shown:aws-access-key-id", "(20 chars)"));
+    /* the password was a card-like number: reported as the password only */
+    CHECK(!conv_finding("pii.card-number", &v));
+    conv_free(&c);
+}
+
 /* The login name sent in NEW-ENVIRON (RFC 1572): IAC SB 39 IS VAR "USER"
  * VALUE "root" IAC SE. */
 static void test_environ(void)
@@ -113,6 +143,7 @@ int main(void)
 {
     RUN(test_char_mode);
     RUN(test_environ);
+    RUN(test_session_scanned);
     RUN(test_session_only);
     RUN(test_iac_edge);
     RUN(test_wants);
