@@ -35,6 +35,7 @@
 
 #include "../scanner/cursor.h"
 #include "../scanner/limits.h"
+#include "../scanner/stats.h"
 #include "secrets.h"
 #include "textline.h"
 
@@ -1076,6 +1077,7 @@ static void http_inflate(struct det_ctx *ctx, struct http_dir *hd, enum dir d,
             room = sizeof out;
         if (room == 0) {
             http_inflate_stop(hd, ENC_OPAQUE);  /* the cap: the rest is not scanned */
+            g_stats.http_inflate_cut++;
             return;
         }
         hd->z->next_out = out;
@@ -1645,6 +1647,7 @@ static size_t http_head(struct det_ctx *ctx, struct http_state *st, enum dir d,
         if (n < HTTP_MAX_HEADER)
             return 0;   /* the header block is not all here yet */
         hd->phase = HP_RESYNC;  /* larger than any server accepts: lost */
+        g_stats.http_header_cut++;
         hd->line_start = false;
         return n;
     }

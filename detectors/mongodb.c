@@ -29,6 +29,7 @@
 
 #include "../scanner/cursor.h"
 #include "../scanner/limits.h"
+#include "../scanner/stats.h"
 
 /*
  * Standard message header, every message, both directions (all
@@ -856,6 +857,8 @@ static void mongo_op_compressed(struct det_ctx *ctx, struct mongo_state *st, enu
         return;
     }
     size_t cap = size < MONGO_INFLATE_MAX ? size : MONGO_INFLATE_MAX;
+    if (size > MONGO_INFLATE_MAX)
+        g_stats.mongodb_message_cut++;
     uint8_t *out = malloc(cap > 0 ? cap : 1);
     if (out == NULL)
         return;
@@ -932,6 +935,8 @@ static size_t mongo_on_data(struct det_ctx *ctx, enum dir d, const uint8_t *p, s
             break;
         }
         bool whole = len <= MONGO_WHOLE_MAX;
+        if (!whole)
+            g_stats.mongodb_message_cut++;
         size_t want = whole ? len : MONGO_PEEK;
         if (cur_left(&c) < want)
             break;                      /* wait for the message (or a long one's start) */

@@ -38,6 +38,7 @@
 
 #include "../scanner/cursor.h"
 #include "../scanner/limits.h"
+#include "../scanner/stats.h"
 
 /* Capability flags (greeting, HandshakeResponse, COM_CHANGE_USER). */
 #define CLIENT_CONNECT_WITH_DB          0x00000008u
@@ -1371,6 +1372,8 @@ static size_t mysql_frame(struct det_ctx *ctx, struct mysql_state *st, enum dir 
     bool continued = fr->cont;
     fr->cont = len == MYSQL_MAX_PAYLOAD;
     fr->skip = (uint32_t)(total - want);
+    if (fr->skip > 0 && !continued)
+        g_stats.mysql_packet_cut++;
     /* the tail of a payload split over packets is no new message */
     if (!continued)
         mysql_packet(ctx, st, d, p, want, len);

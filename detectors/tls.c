@@ -34,6 +34,7 @@
 #include <time.h>
 
 #include "../scanner/cursor.h"
+#include "../scanner/stats.h"
 
 /* A record holds at most 2^14 bytes of plaintext plus 2048 of expansion
  * (RFC 5246 6.2.3); a longer length means these are not TLS records. */
@@ -878,6 +879,7 @@ static void tls_hs_drain(struct det_ctx *ctx, struct tls_state *st, enum dir d)
         if (4 + (size_t)len <= TLS_HS_MAX || h->len < TLS_HS_MAX)
             break;                      /* wait for the rest of the message */
         /* longer than we keep: read what we have, pass over the rest */
+        g_stats.tls_handshake_cut++;
         tls_handshake(ctx, st, d, type, h->buf + off + 4, h->len - off - 4);
         h->skip = (uint32_t)(4 + (size_t)len - (h->len - off));
         off = h->len;

@@ -49,7 +49,15 @@
     X(tls_upgrades)         /* plaintext flows that switched to TLS */ \
     X(findings_dropped)     /* FINDINGS_MAX hit (cap hit) */ \
     X(services_dropped)     /* SERVICES_MAX hit (cap hit) */ \
-    X(tls_details_dropped)  /* SERVICES_TLS_MAX hit: TLS facts counted, not kept */
+    X(tls_details_dropped)  /* SERVICES_TLS_MAX hit: TLS facts counted, not kept */ \
+    /* inspection depths of the detectors: a message longer than a detector \
+     * reads whole is read from its head, the rest passed over (as an IDS \
+     * limits body depth); counted, not an incomplete scan */ \
+    X(mysql_packet_cut)     /* MySQL packet > 16 KiB: its first 16 KiB read */ \
+    X(tls_handshake_cut)    /* TLS handshake message > 64 KiB: its head read */ \
+    X(http_header_cut)      /* HTTP header block > 64 KiB: the message skipped */ \
+    X(http_inflate_cut)     /* decompressed HTTP body > 1 MiB: the rest not scanned */ \
+    X(mongodb_message_cut)  /* MongoDB message > 64 KiB or inflating past it */
 
 struct stats {
 #define STATS_DECLARE(name) uint64_t name;

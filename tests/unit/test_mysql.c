@@ -15,6 +15,7 @@
 #include "../../detectors/detector.h"
 #include "../../reports/finding.h"
 #include "../../scanner/engine.h"
+#include "../../scanner/stats.h"
 #include "unit.h"
 
 extern const struct detector detector_mysql;
@@ -786,6 +787,12 @@ static void test_large_query(void)
     CHECK_EQ(v.occurrences, 2);
     CHECK(sample_has(&v, "COM_QUERY", "INSERT INTO blobs"));
     CHECK(sample_has(&v, "COM_QUERY", "SELECT card"));
+    /* the statement is longer than the detector reads whole: counted */
+    struct flow_view fv = mysql_view();
+    findings_free();
+    g_stats.mysql_packet_cut = 0;
+    engine_run_detector(&detector_mysql, &fv, c.steps, c.nsteps, 0);
+    CHECK_EQ(g_stats.mysql_packet_cut, 1);
     findings_free();
     conv_free(&c);
     free(q);
