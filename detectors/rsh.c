@@ -15,10 +15,12 @@
  * message, then the command's output (rsh, rexec) or the terminal session
  * (rlogin).  An rlogin that the server does not trust falls back to a
  * "Password:" prompt in the session: the typed line that follows is the
- * password.  What follows the login goes through the secrets engine.
- * Left out: the stderr connection (the server connects back to the
- * client's stderr port: no handshake to recognise it by), rlogin's window
- * size messages, and Kerberos krsh/klogin (ports 544, 543).
+ * password.  rlogin's window size messages (RFC 1282: FF FF 's' 's' and
+ * four 16-bit sizes), which the client sends whenever the server asks,
+ * are taken out of what the user types.  What follows the login goes
+ * through the secrets engine.  Left out: the stderr connection (the server
+ * connects back to the client's stderr port: no handshake to recognise it
+ * by), and Kerberos krsh/klogin (ports 544, 543).
  */
 #include "detector.h"
 #include "textline.h"
@@ -48,6 +50,10 @@
  * its fingerprint is the password's. */
 #define RSH_KEEP            RSH_PASS_MAX
 #define RSH_FIELDS          4u
+/* rlogin window size message (RFC 1282): a 4-byte cookie, then rows,
+ * columns, x and y pixels as 16-bit values. */
+#define RSH_WIN_COOKIE      4u
+#define RSH_WIN_LEN         12u
 
 enum rsh_kind { RSH_RSH = 0, RSH_RLOGIN, RSH_REXEC };
 
@@ -61,6 +67,7 @@ struct rsh_state {
     bool plaintext;             /* detector_flow_plaintext() called */
     bool pw_wait;               /* the server prompted for a password */
     uint8_t prompt;             /* bytes of "password:" matched in the server's output */
+    uint8_t win;                /* rlogin: bytes of a window size message read so far */
     struct textline_acc typed;  /* rlogin: the line being typed */
     struct secrets_stream ss[2];
 };
@@ -247,19 +254,60 @@ static size_t rsh_client_login(struct det_ctx *ctx, struct rsh_state *st, const 
     return c.off;
 }
 
-/* rlogin: follows what the user types; after a password prompt, the next
- * line typed is the password (the terminal does not echo it). */
+/* One byte the user typed: a line that ends after a password prompt is
+ * the password (the terminal does not echo it). */
+static void rsh_typed_byte(struct det_ctx *ctx, struct rsh_state *st, uint8_t b)
+{
+    if (!textline_acc_put(&st->typed, b))
+        return;
+    if (st->pw_wait)
+        detector_emit(ctx, &rule_login, DIR_TO_SERVER, "password", st->typed.buf,
+                      st->typed.len, EV_SECRET);
+    st->pw_wait = false;
+    textline_acc_reset(&st->typed);
+}
+
+/*
+ * rlogin: follows what the user types, less the window size messages
+ * (RFC 1282), byte by byte so that one split across segments is found:
+ *   +------+------+-----+-----+------+------+--------+--------+
+ *   | 0xff | 0xff | 's' | 's' | rows | cols | xpixel | ypixel |
+ *   +------+------+-----+-----+------+------+--------+--------+
+ *                               2 bytes each, network order
+ * The client sends one whenever the server asks (urgent byte 0x80), which
+ * BSD rlogind does as it starts login: one can fall between the Password:
+ * prompt and the password, and its sizes hold NUL bytes, which would end
+ * the typed line there.  Bytes that start like the cookie but break it
+ * were typed, and go on to the line.
+ */
 static void rsh_typed(struct det_ctx *ctx, struct rsh_state *st, const uint8_t *p, size_t n)
 {
+    static const uint8_t cookie[RSH_WIN_COOKIE] = { 0xff, 0xff, 's', 's' };
     struct cursor c = cursor_init(p, n);
     while (cur_left(&c) > 0) {
-        if (!textline_acc_put(&st->typed, cur_u8(&c)))
+        uint8_t b = cur_u8(&c);
+        if (st->win >= RSH_WIN_COOKIE) {
+            /* a size byte of a window message: not typed */
+            st->win = (uint8_t)((st->win + 1u) % RSH_WIN_LEN);
             continue;
-        if (st->pw_wait)
-            detector_emit(ctx, &rule_login, DIR_TO_SERVER, "password", st->typed.buf,
-                          st->typed.len, EV_SECRET);
-        st->pw_wait = false;
-        textline_acc_reset(&st->typed);
+        }
+        if (b == cookie[st->win]) {
+            st->win++;
+            continue;
+        }
+        if (st->win == 2 && b == 0xff) {
+            /* FF FF FF: the first was typed, the last two may open a message */
+            rsh_typed_byte(ctx, st, 0xff);
+            continue;
+        }
+        /* not a window message after all: the held cookie bytes were typed */
+        for (unsigned i = 0; i < st->win; i++)
+            rsh_typed_byte(ctx, st, cookie[i]);
+        st->win = 0;
+        if (b == cookie[0])
+            st->win = 1;
+        else
+            rsh_typed_byte(ctx, st, b);
     }
 }
 

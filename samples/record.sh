@@ -15,7 +15,8 @@
 # only when its recording succeeded.  samples/README.md says what each contains.
 #
 # Needs root and the packages need_pkgs installs (Debian 12): SRV_PKGS, plus
-# what sample_pkgs names for the FTP, mail, LDAP, SNMP and telnet samples.
+# what sample_pkgs names for the FTP, mail, LDAP, SNMP, telnet, IRC, XMPP, SOCKS
+# and rsh samples.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,7 +26,8 @@ source "$ROOT/tests/lib/servers.sh"
 
 SAMPLES=(http-plain https mysql-plain mysql-tls mysql-require-tls mysql-port
          pgsql-password pgsql-scram pgsql-md5 pgsql-tls redis-auth
-         tls-versions tls-legacy tls-expired tls-selfsigned ftp pop3-imap smtp ldap snmp telnet)
+         tls-versions tls-legacy tls-expired tls-selfsigned ftp pop3-imap smtp ldap snmp telnet
+         irc xmpp socks rsh)
 
 log() { printf '[record %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
@@ -38,6 +40,10 @@ sample_pkgs() {
         ldap)      echo slapd ldap-utils ;;
         snmp)      echo snmpd snmp ;;
         telnet)    echo inetutils-telnetd inetutils-inetd python3 ;;
+        irc)       echo ngircd sic ;;
+        xmpp)      echo prosody sendxmpp ;;
+        socks)     echo dante-server ;;
+        rsh)       echo rsh-server rsh-client inetutils-inetd python3 ;;
     esac
 }
 
@@ -211,6 +217,35 @@ rec_telnet() {
     telnet_start 23
     cap_start "$SRV_WORK/out.pcap" 'tcp port 23'
     telnet_drive 23
+    cap_stop
+}
+
+rec_irc() {
+    irc_start 6667 6697
+    cap_start "$SRV_WORK/out.pcap" 'tcp port 6667 or tcp port 6697'
+    irc_drive 6667 6697
+    cap_stop
+}
+
+rec_xmpp() {
+    xmpp_start 5222
+    cap_start "$SRV_WORK/out.pcap" 'tcp port 5222'
+    xmpp_drive 5222
+    cap_stop
+}
+
+rec_socks() {
+    nginx_start 80 443
+    socks_start 1080
+    cap_start "$SRV_WORK/out.pcap" 'tcp port 1080'
+    socks_drive 1080 80
+    cap_stop
+}
+
+rec_rsh() {
+    rsh_start
+    cap_start "$SRV_WORK/out.pcap" 'tcp port 512 or tcp port 513 or tcp port 514'
+    rsh_drive
     cap_stop
 }
 

@@ -21,10 +21,14 @@
 #   ldap_start PORT             slapd with one person, StartTLS offered
 #   snmp_start PORT             snmpd (UDP), community public
 #   telnet_start PORT           telnetd and /bin/login, a local user only they see
+#   irc_start PORT TLS_PORT     ngircd with a server password and an operator
+#   xmpp_start PORT             prosody, one account, STARTTLS offered, PLAIN in clear
+#   socks_start PORT            Dante SOCKS5: username/password (RFC 1929) or none
+#   rsh_start                   rshd, rlogind, rexecd on 514, 513, 512 (inetd)
 #   cap_start FILE FILTER       tcpdump on lo; cap_stop ends it
 #   http_drive / mariadb_drive / pgsql_drive / redis_drive / tls_curl / tls_sclient /
-#   ftp_drive / mail_drive / smtp_drive / ldap_drive / snmp_drive / telnet_drive
-#                               the client traffic
+#   ftp_drive / mail_drive / smtp_drive / ldap_drive / snmp_drive / telnet_drive /
+#   irc_drive / xmpp_drive / socks_drive / rsh_drive   the client traffic
 #
 # Servers listen on 127.0.0.1 only, on the port given, with their data under the
 # work dir.  Each start function returns once the server answers.  The fake data,
@@ -84,6 +88,26 @@ LDAP_USER_PASS='Ldap-Alice-pw6'
 
 SNMP_COMMUNITY=public         # snmpd rocommunity (snmp_start)
 # the SMTP AUTH account is MAIL_USER/MAIL_PASS (smtp_start)
+
+IRC_PASS='Irc-Server-pw7'     # ngircd's server password (PASS, irc_start)
+IRC_NICK=alice
+IRC_OPER_NAME=ops             # ngircd [Operator] (OPER name pass)
+IRC_OPER_PASS='Irc-Oper-pw8'
+IRC_CHANNEL='#shop-ops'       # a channel ngircd pre-defines, no key
+CHAT_MESSAGE='The coasters are back in stock.'   # sent by irc_drive and xmpp_drive
+
+XMPP_DOMAIN=localhost         # prosody's virtual host (xmpp_start)
+XMPP_USER=alice               # an account in its internal_plain store
+XMPP_PASS='Xmpp-Secr3t-pw'
+
+SOCKS_USER=alice              # a local user that only danted sees (socks_start)
+SOCKS_PASS='Socks-Secr3t-pw'
+SOCKS_UID=64102
+
+RSH_USER=alice                # a local user that only the r-daemons see (rsh_start)
+RSH_PASS='Rsh-Secr3t-pw'      # rexec, and rlogin from an untrusted client user
+RSH_UID=64103
+RSH_TRUSTED=root              # the client user alice's .rhosts trusts from localhost
 
 # ---------------------------------------------------------------- lifecycle
 
@@ -234,6 +258,9 @@ srv_has_pkg() {
         ldap-utils)     cmd=ldapwhoami ;;
         snmp)           cmd=snmpget ;;
         inetutils-telnetd) cmd=/usr/sbin/telnetd ;;
+        dante-server)   cmd=danted ;;
+        rsh-server)     cmd=/usr/sbin/in.rshd ;;
+        rsh-client)     cmd=/usr/bin/netkit-rsh ;;
         *)              cmd=$1 ;;
     esac
     if command -v "$cmd" >/dev/null 2>&1; then
@@ -254,6 +281,10 @@ srv_pkg_service() {
         slapd)                       echo slapd ;;
         snmpd)                       echo snmpd ;;
         inetutils-inetd)             echo inetutils-inetd ;;
+        ngircd)                      echo ngircd ;;
+        prosody)                     echo prosody ;;
+        dante-server)                echo danted ;;
+        rsh-server)                  echo inetutils-inetd ;;   # it enables rshd in inetd.conf
     esac
 }
 
@@ -1097,6 +1128,173 @@ srv_connects() {
     exec 9<&- 9>&-
 }
 
+# ---------------------------------------------------------------- IRC (ngircd)
+
+# irc_start PORT TLS_PORT: ngircd on 127.0.0.1:PORT (clear) and :TLS_PORT (TLS,
+# the internal CA's server cert), server name irc.shop.example: clients must
+# send PASS IRC_PASS; operator IRC_OPER_NAME/IRC_OPER_PASS; channel IRC_CHANNEL
+# pre-defined.  No DNS, ident or PAM look-ups (nothing but the client's own
+# connection is on the wire).  ngircd drops root for nobody after reading its
+# key, so its pid file lives in a directory nobody owns.
+irc_start() {
+    local port=$1 tls_port=$2 d=$SRV_WORK/ngircd pid
+    pki_make
+    mkdir -p "$d/run"
+    chown nobody:nogroup "$d/run"
+    cat >"$d/ngircd.conf" <<EOF
+[Global]
+Name = irc.shop.example
+Info = leakscan test IRC
+AdminInfo1 = leakscan test
+AdminInfo2 = loopback only
+AdminEMail = ops@shop.example
+Password = $IRC_PASS
+Listen = $SRV_IP
+Ports = $port
+PidFile = $d/run/ngircd.pid
+MotdPhrase = "leakscan test IRC server"
+ServerUID = nobody
+ServerGID = nogroup
+[Options]
+DNS = no
+Ident = no
+PAM = no
+[SSL]
+CertFile = $SRV_PKI/server.crt
+KeyFile = $SRV_PKI/server.key
+Ports = $tls_port
+[Operator]
+Name = $IRC_OPER_NAME
+Password = $IRC_OPER_PASS
+[Channel]
+Name = $IRC_CHANNEL
+Topic = Shop operations
+EOF
+    ngircd --nodaemon --config "$d/ngircd.conf" >"$d/ngircd.out" 2>&1 &
+    pid=$!
+    srv_defer srv_kill "$pid" TERM
+    srv_wait "ngircd" "$pid" "$d/ngircd.out" srv_connects "$port"
+    srv_wait "ngircd TLS" "$pid" "$d/ngircd.out" srv_connects "$tls_port"
+    srv_log "ngircd ready on $SRV_IP:$port (clear) and :$tls_port (TLS)"
+}
+
+# ---------------------------------------------------------------- XMPP (prosody)
+
+# xmpp_start PORT: prosody on 127.0.0.1:PORT (client connections only: no s2s,
+# no direct TLS port), virtual host XMPP_DOMAIN with the internal CA's server
+# cert; one account XMPP_USER/XMPP_PASS.  STARTTLS is offered but not required,
+# and SASL PLAIN is offered in clear (allow_unencrypted_plain_auth), next to
+# SCRAM.  prosody runs as its own user, with its config, data and a copy of the
+# key under the work dir.
+xmpp_start() {
+    local port=$1 d=$SRV_WORK/prosody pid
+    local as_prosody=(setpriv --reuid=prosody --regid=prosody --init-groups)
+    pki_make
+    mkdir -p "$d/data"
+    cp "$SRV_PKI/server.crt" "$SRV_PKI/server.key" "$d/"
+    cat >"$d/prosody.cfg.lua" <<EOF
+pidfile = "$d/prosody.pid"
+data_path = "$d/data"
+plugin_paths = { }
+log = { { levels = { min = "info" }, to = "file", filename = "$d/prosody.log" } }
+interfaces = { "$SRV_IP" }
+c2s_ports = { $port }
+c2s_direct_tls_ports = { }
+legacy_ssl_ports = { }
+s2s_ports = { }
+modules_enabled = { "roster"; "saslauth"; "tls"; "disco"; "ping"; "posix"; "offline" }
+modules_disabled = { "s2s" }
+authentication = "internal_plain"
+c2s_require_encryption = false
+allow_unencrypted_plain_auth = true
+VirtualHost "$XMPP_DOMAIN"
+    ssl = { certificate = "$d/server.crt"; key = "$d/server.key" }
+EOF
+    chown -R prosody:prosody "$d"
+    "${as_prosody[@]}" prosodyctl --config "$d/prosody.cfg.lua" \
+        register "$XMPP_USER" "$XMPP_DOMAIN" "$XMPP_PASS" >"$d/register.out" 2>&1 || {
+        cat "$d/register.out" >&2
+        return 1
+    }
+    "${as_prosody[@]}" prosody -F --config "$d/prosody.cfg.lua" >"$d/prosody.out" 2>&1 &
+    pid=$!
+    srv_defer srv_kill "$pid" TERM
+    srv_wait "prosody" "$pid" "$d/prosody.log" srv_connects "$port"
+    srv_log "prosody ready on $SRV_IP:$port"
+}
+
+# ---------------------------------------------------------------- SOCKS (Dante)
+
+# socks_start PORT: Dante's danted, a SOCKS5 proxy on 127.0.0.1:PORT that lets
+# clients from 127.0.0.1 CONNECT to 127.0.0.1 only.  Methods, in its order of
+# preference: username/password (RFC 1929, checked against the system password
+# file as root) and none.  The user SOCKS_USER/SOCKS_PASS exists only for
+# danted, in its own mount namespace (see srv_local_user).
+socks_start() {
+    local port=$1 d=$SRV_WORK/danted pid
+    mkdir -p "$d/home"
+    srv_local_user "$d" "$SOCKS_USER" "$SOCKS_UID" "$SOCKS_PASS" "$d/home"
+    cat >"$d/danted.conf" <<EOF
+logoutput: $d/danted.log
+internal: $SRV_IP port = $port
+external: $SRV_IP
+socksmethod: username none
+clientmethod: none
+user.privileged: root
+user.unprivileged: nobody
+client pass {
+    from: $SRV_IP/32 to: 0.0.0.0/0
+}
+socks pass {
+    from: $SRV_IP/32 to: $SRV_IP/32
+    command: connect
+    log: connect disconnect error
+}
+EOF
+    srv_as_host "$d" danted -f "$d/danted.conf" -p "$d/danted.pid" -N 1 \
+        >"$d/danted.out" 2>&1 &
+    pid=$!
+    srv_defer srv_kill "$pid" TERM
+    srv_wait "danted" "$pid" "$d/danted.out" srv_connects "$port"
+    srv_log "danted ready on $SRV_IP:$port"
+}
+
+# ---------------------------------------------------------------- rsh, rlogin, rexec
+
+# rsh_start: netkit's in.rshd, in.rlogind and in.rexecd (Debian's rsh-server,
+# PAM) started by inetutils-inetd on 127.0.0.1 at their fixed ports 514, 513
+# and 512 (the clients cannot be pointed elsewhere).  As telnet_start does, they
+# run in their own mount and UTS namespaces (host name shop-db-1) where the
+# local user RSH_USER/RSH_PASS exists, with a .rhosts trusting RSH_TRUSTED from
+# localhost (so rsh and rlogin from root log in without a password), a PAM
+# login service of common-auth/account/session only (for rlogind's fallback
+# to /bin/login), no motd and empty wtmp/btmp/lastlog.
+rsh_start() {
+    local d=$SRV_WORK/rshd pid f
+    mkdir -p "$d/home" "$d/bind/etc/pam.d" "$d/bind/var/log"
+    srv_local_user "$d" "$RSH_USER" "$RSH_UID" "$RSH_PASS" "$d/home"
+    printf 'localhost %s\n' "$RSH_TRUSTED" >"$d/home/.rhosts"
+    chmod 600 "$d/home/.rhosts"
+    chown -R "$RSH_UID:$RSH_UID" "$d/home"
+    printf '%s\n' '@include common-auth' '@include common-account' '@include common-session' \
+        >"$d/bind/etc/pam.d/login"
+    for f in /etc/motd /var/log/wtmp /var/log/btmp /var/log/lastlog; do
+        [ -e "$f" ] && : >"$d/bind$f"
+    done
+    {
+        printf '%s:514 stream tcp nowait root /usr/sbin/in.rshd in.rshd\n' "$SRV_IP"
+        printf '%s:513 stream tcp nowait root /usr/sbin/in.rlogind in.rlogind\n' "$SRV_IP"
+        printf '%s:512 stream tcp nowait root /usr/sbin/in.rexecd in.rexecd\n' "$SRV_IP"
+    } >"$d/inetd.conf"
+    srv_as_host "$d" -h shop-db-1 inetutils-inetd -d "$d/inetd.conf" >"$d/inetd.out" 2>&1 &
+    pid=$!
+    srv_defer srv_kill "$pid" TERM
+    for f in 514 513 512; do
+        srv_wait "inetd (port $f)" "$pid" "$d/inetd.out" srv_connects "$f"
+    done
+    srv_log "rshd, rlogind and rexecd ready on $SRV_IP:514, :513 and :512"
+}
+
 # ---------------------------------------------------------------- capture
 
 # cap_start FILE FILTER: tcpdump on lo into FILE (full packets, written at once);
@@ -1316,6 +1514,172 @@ t.write(b"id -un; exit\n")
 out = t.read_all()
 if user.encode() not in out:
     sys.exit("telnet session did not log in: %r" % out)
+PY
+}
+
+# irc_drive PORT TLS_PORT: two IRC sessions of IRC_NICK.  In clear, Debian's sic:
+# PASS IRC_PASS, NICK, USER; once welcomed (end of MOTD), JOIN IRC_CHANNEL,
+# PRIVMSG CHAT_MESSAGE to it, OPER IRC_OPER_NAME IRC_OPER_PASS, QUIT.  Then the
+# same commands typed into openssl s_client over TLS (CA-verified, SNI
+# localhost), since sic speaks no TLS.  Each step waits for the server's
+# answer (sic reads its input with stdio behind select(), so a second line
+# written before it took the first would wait unread).
+irc_drive() {
+    local port=$1 tls_port=$2
+    irc_session '< 376 ' ":j $IRC_CHANNEL" '< 366 ' ":m $IRC_CHANNEL $CHAT_MESSAGE" \
+        "<$CHAT_MESSAGE" ":OPER $IRC_OPER_NAME $IRC_OPER_PASS" '< 381 ' ':QUIT :bye' \
+        '<ERROR' -- sic -h "$SRV_IP" -p "$port" -n "$IRC_NICK" -k "$IRC_PASS"
+    irc_session "PASS $IRC_PASS" "NICK $IRC_NICK" "USER $IRC_NICK 0 * :$IRC_NICK" '< 376 ' \
+        "JOIN $IRC_CHANNEL" '< 366 ' "PRIVMSG $IRC_CHANNEL :$CHAT_MESSAGE" \
+        "OPER $IRC_OPER_NAME $IRC_OPER_PASS" '< 381 ' 'QUIT :bye' '<ERROR' -- \
+        openssl s_client -quiet -crlf -connect "$SRV_IP:$tls_port" -servername localhost \
+        -CAfile "$SRV_PKI/ca.crt" -verify_return_error
+}
+
+# irc_session STEP... -- CLIENT...: runs CLIENT (it reads lines to send on its
+# standard input and prints what the server says) in the background, through
+# two fifos, and takes the STEPs in order: "<TEXT" waits for an output line
+# containing TEXT, anything else is a line typed to the client.  Fails unless
+# every awaited line came; then waits for the client to end.
+irc_session() {
+    local steps=() l pid to from rc=0 f=$SRV_WORK/irc-session
+    while [ "$1" != -- ]; do
+        steps+=("$1")
+        shift
+    done
+    shift
+    rm -f "$f.in" "$f.out"
+    mkfifo "$f.in" "$f.out"
+    timeout 30 "$@" <"$f.in" >"$f.out" 2>&1 &
+    pid=$!
+    exec {to}>"$f.in" {from}<"$f.out"
+    for l in "${steps[@]}"; do
+        if [[ $l == "<"* ]]; then
+            irc_await "$from" "${l#<}" || { rc=1; break; }
+        else
+            printf '%s\n' "$l" >&"$to"
+        fi
+    done
+    exec {to}>&- {from}<&-
+    wait "$pid" 2>/dev/null || true
+    return "$rc"
+}
+
+# irc_await FD TEXT: reads the client's output from FD (kept in the work dir's
+# irc-session.log) until a line contains TEXT; fails after 20 s without it, or
+# when the client has ended, showing the last lines.
+irc_await() {
+    local fd=$1 want=$2 line log=$SRV_WORK/irc-session.log
+    while IFS= read -r -t 20 line <&"$fd"; do
+        printf '%s\n' "$line" >>"$log"
+        [[ $line == *"$want"* ]] && return 0
+    done
+    srv_log "IRC: no '$want' from the server; last lines:"
+    tail -n 5 "$log" >&2
+    return 1
+}
+
+# xmpp_drive PORT: XMPP_USER sends CHAT_MESSAGE to itself with Debian's sendxmpp
+# twice: in clear (no -t: SASL PLAIN, the only offered mechanism its Perl SASL
+# library implements, although STARTTLS is offered), then with -t (STARTTLS
+# before SASL, CA-verified).
+# perl -X silences XML::Stream's "uninitialized value" warnings on a TLS stream.
+xmpp_drive() {
+    local port=$1
+    local c=(perl -X /usr/bin/sendxmpp -u "$XMPP_USER" -p "$XMPP_PASS" -j "$SRV_IP:$port"
+             -o "$XMPP_DOMAIN" -r leakscan)
+    printf '%s\n' "$CHAT_MESSAGE" | timeout 30 "${c[@]}" "$XMPP_USER@$XMPP_DOMAIN"
+    printf '%s\n' "$CHAT_MESSAGE" | timeout 30 "${c[@]}" -t -a "$SRV_PKI/ca.crt" \
+        "$XMPP_USER@$XMPP_DOMAIN"
+}
+
+# socks_drive SOCKS_PORT HTTP_PORT: two curl GETs of /index.html on the nginx of
+# 127.0.0.1:HTTP_PORT through the SOCKS5 proxy on SOCKS_PORT: with
+# SOCKS_USER:SOCKS_PASS (curl offers methods none, GSS-API and username/password;
+# Dante picks username/password), then without credentials (method none).
+socks_drive() {
+    local socks=$1 http=$2
+    local c=(curl -sS --fail -o /dev/null)
+    "${c[@]}" --socks5 "$SOCKS_USER:$SOCKS_PASS@$SRV_IP:$socks" "http://$SRV_IP:$http/index.html"
+    "${c[@]}" --socks5 "$SRV_IP:$socks" "http://$SRV_IP:$http/index.html"
+}
+
+# rsh_drive: four logins of RSH_USER, each running `id -un`: netkit rsh as
+# root (trusted by .rhosts); netkit rlogin as root (trusted: no password) in a
+# pseudo-terminal, typing the command then exit; rlogin again as nobody (not
+# trusted: /bin/login asks for the password, typed RSH_PASS); and rexec, with
+# a Python client (Debian ships no rexec client) that sends the password and
+# asks for no stderr connection.  Fails unless each printed RSH_USER.
+rsh_drive() {
+    local out
+    out=$(timeout 20 rsh -l "$RSH_USER" "$SRV_IP" id -un </dev/null)
+    [ "$out" = "$RSH_USER" ] || { srv_log "rsh: unexpected output '$out'"; return 1; }
+    rsh_rlogin root ""
+    rsh_rlogin nobody "$RSH_PASS"
+    /usr/bin/python3 - "$SRV_IP" "$RSH_USER" "$RSH_PASS" <<'PY'
+import socket, sys
+host, user, password = sys.argv[1:]
+s = socket.create_connection((host, 512), timeout=20)
+s.sendall(b"0\0" + user.encode() + b"\0" + password.encode() + b"\0id -un\0")
+out = b""
+while True:
+    b = s.recv(4096)
+    if not b:
+        break
+    out += b
+if out[:1] != b"\0" or out[1:].strip() != user.encode():
+    sys.exit("rexec: unexpected answer %r" % out)
+PY
+}
+
+# rsh_rlogin AS PASSWORD: netkit rlogin -l RSH_USER to 127.0.0.1, run as the
+# local user AS (rlogin is setuid root: it still binds a reserved port) in a
+# pseudo-terminal (TERM xterm, 38400 baud); types PASSWORD at a "Password:"
+# prompt when one is given, then `id -un; exit` at the shell's prompt.
+rsh_rlogin() {
+    local as=$1 pass=$2
+    TERM=xterm timeout 30 setpriv --reuid="$as" --regid="$(id -g "$as")" --clear-groups \
+        /usr/bin/python3 - "$SRV_IP" "$RSH_USER" "$pass" <<'PY'
+import os, pty, select, sys, time
+host, user, password = sys.argv[1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp("rlogin", ["rlogin", "-l", user, host])
+out = b""
+
+
+def read_until(want, limit=20):
+    global out
+    end = time.time() + limit
+    while want not in out:
+        r, _, _ = select.select([fd], [], [], max(0.0, end - time.time()))
+        if not r:
+            sys.exit("rlogin: no %r in %r" % (want, out))
+        try:
+            b = os.read(fd, 4096)
+        except OSError:
+            b = b""
+        if not b:
+            sys.exit("rlogin: closed before %r: %r" % (want, out))
+        out += b
+
+
+if password:
+    read_until(b"Password:")
+    os.write(fd, password.encode() + b"\r")
+read_until(b"$ ")
+os.write(fd, b"id -un; exit\r")
+try:
+    while True:
+        b = os.read(fd, 4096)
+        if not b:
+            break
+        out += b
+except OSError:
+    pass
+os.waitpid(pid, 0)
+if (b"\n" + user.encode() + b"\r") not in out:
+    sys.exit("rlogin session did not log in: %r" % out)
 PY
 }
 

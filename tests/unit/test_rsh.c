@@ -92,6 +92,58 @@ static void test_rlogin_password(void)
     conv_free(&c);
 }
 
+/* rlogin's window size messages (RFC 1282: FF FF 's' 's', rows, columns,
+ * x and y pixels, 16 bits each) go to the server whenever the terminal
+ * asks, here right after the prompt and again in the middle of the
+ * password: they are not typed text, and their NUL bytes must not end the
+ * line.  Then a typed 0xff that opens no window message stays text. */
+static void test_rlogin_window(void)
+{
+    static const char login[] = "\0lns\0root\0xterm/38400\0";
+    /* 24 rows, 80 columns, no pixel sizes */
+    static const uint8_t win[] = { 0xff, 0xff, 's', 's', 0x00, 0x18, 0x00, 0x50,
+                                   0x00, 0x00, 0x00, 0x00 };
+    /* a password with 0xff bytes that open no window message: 12 bytes */
+    static const uint8_t stray[] = { 0xff, 's', 'e', 'c', 'r', 'e', 't', 0xff, 0xff, 'x',
+                                     'y', 'z', '\r' };
+    struct conv c = { 0 };
+    struct flow_view fv = conv_view(6, 513, "Unknown");
+    conv_add(&c, DIR_TO_SERVER, login, sizeof login - 1, false);
+    conv_add(&c, DIR_TO_CLIENT, "\0\x80", 2, false);
+    conv_text(&c, DIR_TO_CLIENT, "Password: ");
+    conv_add(&c, DIR_TO_SERVER, win, sizeof win, false);
+    conv_text(&c, DIR_TO_SERVER, "rlog");
+    conv_add(&c, DIR_TO_SERVER, win, sizeof win, false);
+    conv_text(&c, DIR_TO_SERVER, "in-pw\r");
+    conv_text(&c, DIR_TO_CLIENT, "\r\n$ ");
+    conv_text(&c, DIR_TO_CLIENT, "Password: ");
+    conv_add(&c, DIR_TO_SERVER, stray, sizeof stray, false);
+    conv_seal(&c);
+    conv_check(&detector_rsh, &fv, &c, NULL, 0);
+    struct finding_view v;
+    CHECK(conv_finding("rsh.cleartext-login", &v));
+    CHECK(conv_sample(&v, "password", "(9 chars)"));    /* "rlogin-pw" */
+    CHECK(conv_sample(&v, "password", "(12 chars)"));   /* the stray 0xff bytes kept */
+    CHECK_EQ(v.distinct_secrets, 2);
+    conv_free(&c);
+
+    /* a typed 0xff right before a window message: FF FF FF 's' 's' ... */
+    static const uint8_t typed_ff[] = { 'p', 'w', 0xff };
+    struct conv t = { 0 };
+    conv_add(&t, DIR_TO_SERVER, login, sizeof login - 1, false);
+    conv_add(&t, DIR_TO_CLIENT, "\0", 1, false);
+    conv_text(&t, DIR_TO_CLIENT, "Password: ");
+    conv_add(&t, DIR_TO_SERVER, typed_ff, sizeof typed_ff, false);
+    conv_add(&t, DIR_TO_SERVER, win, sizeof win, false);
+    conv_text(&t, DIR_TO_SERVER, "-rlogin\r");
+    conv_seal(&t);
+    conv_check(&detector_rsh, &fv, &t, NULL, 0);
+    CHECK(conv_finding("rsh.cleartext-login", &v));
+    CHECK(conv_sample(&v, "password", "(10 chars)"));   /* "pw\xff-rlogin" */
+    CHECK_EQ(v.distinct_secrets, 1);
+    conv_free(&t);
+}
+
 /* A command longer than what is kept: the evidence holds its start. */
 static void test_long_command(void)
 {
@@ -188,6 +240,7 @@ int main(void)
     RUN(test_rsh_capture);
     RUN(test_rexec);
     RUN(test_rlogin_password);
+    RUN(test_rlogin_window);
     RUN(test_long_command);
     RUN(test_garbage);
     RUN(test_wants);
