@@ -84,27 +84,6 @@ static const struct rule rule_simple_bind = {
     .compliance = COMPLIANCE_CREDENTIALS,
 };
 
-/* A BER header: tag and length (short form, or long form of 1-4 bytes). */
-static bool ldap_ber(struct cursor *c, uint8_t *tag, uint32_t *len)
-{
-    *tag = cur_u8(c);
-    uint8_t b = cur_u8(c);
-    if (c->bad)
-        return false;
-    if (b < 0x80) {
-        *len = b;
-        return true;
-    }
-    uint8_t k = b & 0x7f;
-    if (k == 0 || k > 4)
-        return false;       /* indefinite length is not allowed in LDAP (4511 5.1) */
-    uint32_t v = 0;
-    for (uint8_t i = 0; i < k; i++)
-        v = v << 8 | cur_u8(c);
-    *len = v;
-    return !c->bad;
-}
-
 /* The operation of one whole message: its tag, and a cursor over its
  * contents.  False when the bytes are not an LDAPMessage. */
 static bool ldap_op(const uint8_t *p, size_t n, uint8_t *op, struct cursor *body)
@@ -112,12 +91,12 @@ static bool ldap_op(const uint8_t *p, size_t n, uint8_t *op, struct cursor *body
     struct cursor c = cursor_init(p, n);
     uint8_t tag;
     uint32_t len;
-    if (!ldap_ber(&c, &tag, &len) || tag != 0x30)
+    if (!cur_ber(&c, &tag, &len) || tag != 0x30)
         return false;
-    if (!ldap_ber(&c, &tag, &len) || tag != 0x02 || len == 0 || len > 4)
+    if (!cur_ber(&c, &tag, &len) || tag != 0x02 || len == 0 || len > 4)
         return false;       /* messageID: a small INTEGER */
     cur_skip(&c, len);
-    if (!ldap_ber(&c, op, &len))
+    if (!cur_ber(&c, op, &len))
         return false;
     const uint8_t *b = cur_take(&c, len);
     if (b == NULL)
@@ -139,14 +118,14 @@ static void ldap_bind(struct det_ctx *ctx, struct ldap_state *st, struct cursor 
 {
     uint8_t tag;
     uint32_t len;
-    if (!ldap_ber(c, &tag, &len) || tag != 0x02)
+    if (!cur_ber(c, &tag, &len) || tag != 0x02)
         return;
     cur_skip(c, len);
-    if (!ldap_ber(c, &tag, &len) || tag != 0x04)
+    if (!cur_ber(c, &tag, &len) || tag != 0x04)
         return;
     const uint8_t *dn = cur_take(c, len);
     size_t dn_len = len;
-    if (dn == NULL || !ldap_ber(c, &tag, &len))
+    if (dn == NULL || !cur_ber(c, &tag, &len))
         return;
     if (tag != 0x80)
         return;             /* SASL: not a simple bind */
@@ -171,7 +150,7 @@ static void ldap_search_entry(struct det_ctx *ctx, struct ldap_state *st, struct
     static uint8_t joined[LDAP_MSG_MAX + SECRETS_PAD];
     uint8_t tag;
     uint32_t len;
-    if (!ldap_ber(c, &tag, &len) || tag != 0x04)
+    if (!cur_ber(c, &tag, &len) || tag != 0x04)
         return;
     const uint8_t *dn = cur_take(c, len);
     size_t dn_len = len;
@@ -180,25 +159,25 @@ static void ldap_search_entry(struct det_ctx *ctx, struct ldap_state *st, struct
     if (dn_len == 0 && textline_contains(cur_ptr(c), cur_left(c), LDAP_STARTTLS_OID))
         st->offered = true;         /* the root DSE lists StartTLS */
     const uint8_t *ap;
-    if (!ldap_ber(c, &tag, &len) || tag != 0x30 || (ap = cur_take(c, len)) == NULL)
+    if (!cur_ber(c, &tag, &len) || tag != 0x30 || (ap = cur_take(c, len)) == NULL)
         return;
     struct cursor attrs = cursor_init(ap, len);
     size_t n = 0;
     while (cur_left(&attrs) > 0) {
-        if (!ldap_ber(&attrs, &tag, &len) || tag != 0x30)
+        if (!cur_ber(&attrs, &tag, &len) || tag != 0x30)
             break;
         const uint8_t *a = cur_take(&attrs, len);
         if (a == NULL)
             break;
         struct cursor one = cursor_init(a, len);
-        if (!ldap_ber(&one, &tag, &len) || tag != 0x04 || cur_take(&one, len) == NULL)
+        if (!cur_ber(&one, &tag, &len) || tag != 0x04 || cur_take(&one, len) == NULL)
             continue;               /* the attribute's type */
         const uint8_t *vp;
-        if (!ldap_ber(&one, &tag, &len) || tag != 0x31 || (vp = cur_take(&one, len)) == NULL)
+        if (!cur_ber(&one, &tag, &len) || tag != 0x31 || (vp = cur_take(&one, len)) == NULL)
             continue;
         struct cursor vals = cursor_init(vp, len);
         while (cur_left(&vals) > 0) {
-            if (!ldap_ber(&vals, &tag, &len) || tag != 0x04)
+            if (!cur_ber(&vals, &tag, &len) || tag != 0x04)
                 break;
             const uint8_t *v = cur_take(&vals, len);
             if (v == NULL || n + len + 1 > LDAP_MSG_MAX)
@@ -225,7 +204,7 @@ static void ldap_extended(struct ldap_state *st, struct cursor *c)
 {
     uint8_t tag;
     uint32_t len;
-    if (!ldap_ber(c, &tag, &len) || tag != 0x80)
+    if (!cur_ber(c, &tag, &len) || tag != 0x80)
         return;
     const uint8_t *oid = cur_take(c, len);
     if (oid != NULL && len == strlen(LDAP_STARTTLS_OID) &&
@@ -264,7 +243,7 @@ static size_t ldap_on_data(struct det_ctx *ctx, enum dir d, const uint8_t *p, si
     struct cursor c = cursor_init(p, n);
     uint8_t tag;
     uint32_t len;
-    if (!ldap_ber(&c, &tag, &len)) {
+    if (!cur_ber(&c, &tag, &len)) {
         if (c.bad && n < 6)
             return 0;               /* the header is not all here yet */
         detector_detach(ctx);       /* not BER: not LDAP, or lost sync */
