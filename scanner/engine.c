@@ -975,6 +975,19 @@ void detector_emit(struct det_ctx *ctx, const struct rule *rule, enum dir d,
     }
 }
 
+bool detector_emit_again(struct det_ctx *ctx, const struct rule *rule)
+{
+    struct call *call = ctx->engine;
+    struct flow *f = call->flow;
+    for (uint32_t i = 0; i < f->nfed; i++) {
+        if (f->fed_rule[i] == rule) {
+            finding_add_occurrence(f->fed[i], ctx->ts_ns ? ctx->ts_ns : f->last_ns);
+            return true;
+        }
+    }
+    return false;
+}
+
 void detector_flow_encrypted(struct det_ctx *ctx)
 {
     struct call *call = ctx->engine;
