@@ -52,7 +52,7 @@ if [ ! -x /usr/bin/time ] && [ "${CI:-}" = true ]; then
 elif [ -s "$work/rss" ]; then
     rss=$(tail -n 1 "$work/rss")
     echo "peak RSS ${rss} KiB"
-    # about 3 KiB per open flow (leakscan's flow and nDPI's state): bounded by the cap
+    # about 1.5 KiB per open flow (leakscan's flow and nDPI's state): bounded by the cap
     result "peak RSS under 1 GiB at the cap" "$([ "$rss" -lt 1048576 ]; echo $?)"
 fi
 echo "flow-cap: $passed passed, $failed failed"
