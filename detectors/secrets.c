@@ -1112,6 +1112,40 @@ static void sc_record(void *arg, const struct secrets_match *m)
  * then replayed through the callback). */
 typedef bool (*sc_again_fn)(void *arg, const struct rule *rule);
 
+#ifdef SC_VECTOR
+/* CRC-32C of the bytes, eight at a time (SSE4.2). */
+__attribute__((target("sse4.2")))
+static uint64_t sc_memo_crc(const uint8_t *p, size_t n)
+{
+    uint64_t c = 0xffffffffu;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        c = _mm_crc32_u64(c, w);
+    }
+    for (; i < n; i++)
+        c = _mm_crc32_u8((uint32_t)c, p[i]);
+    return c;
+}
+#endif
+
+/* The memo key of a value: a CRC-32C where the CPU has it (a collision only
+ * costs a lookup, as entries are compared byte for byte), and the length. */
+static uint64_t sc_memo_key(const uint8_t *p, size_t n)
+{
+    static int crc = -1;
+#ifdef SC_VECTOR
+    if (crc < 0)
+        crc = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+    if (crc)
+        return (sc_memo_crc(p, n) * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)n << 1) ^ 1;
+#else
+    (void)crc;
+#endif
+    return hash64(p, n, 0x5ca1) | 1;
+}
+
 static void sc_find_plain(const uint8_t *p, size_t n, bool padded, secrets_cb cb, void *arg)
 {
     if (padded)
@@ -1143,8 +1177,8 @@ static void sc_find_memo(const uint8_t *p, size_t n, bool padded, secrets_cb cb,
     static const struct sc_owner nobody;
     if (who == NULL)
         who = &nobody;
-    uint64_t key = hash64(p, n, 0x5ca1) | 1;
-    size_t set = (size_t)key & (SC_MEMO_SETS - 1);
+    uint64_t key = sc_memo_key(p, n);
+    size_t set = (size_t)(key >> 40) & (SC_MEMO_SETS - 1);
     struct sc_memo *e = &sc_memo[2 * set];
     unsigned way = e[1].key == key && e[1].n == n;
     e += way;
