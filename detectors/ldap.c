@@ -15,15 +15,26 @@
  *       78 len                       extendedResp [APPLICATION 24]
  *          0a 01 code ...            resultCode 0 = success: TLS follows
  *       64 len                       searchResEntry [APPLICATION 4]
+ *          04 len objectName         the entry's DN
+ *          30 len                    attributes
+ *             30 len                 one attribute
+ *                04 len type         its name ("mail")
+ *                31 len              its values, a SET
+ *                   04 len value ...
  *
  * A server offers StartTLS by listing its OID in the root DSE's
  * supportedExtension (RFC 4512 5.1), which clients read with a search.
  * An anonymous bind (empty password, RFC 4513 5.1.1/5.1.2) reveals nothing
- * and is not reported.  Left out: SASL binds (their mechanisms protect or
+ * and is not reported.  Search result entries are directory data read in
+ * clear: their attribute values go through the secrets and PII scanner,
+ * and a flow that returns entries (other than the root DSE) with no simple
+ * bind of its own is ldap.cleartext-session, the catalogue's "directory
+ * queries" case.  Left out: SASL binds (their mechanisms protect or
  * not the password on their own terms), CLDAP over UDP, LDAPS on 636 (TLS
  * from the first byte: detectors/tls.c).
  */
 #include "detector.h"
+#include "secrets.h"
 #include "textline.h"
 
 #include <string.h>
@@ -49,6 +60,18 @@ struct ldap_state {
     bool offered;           /* the root DSE listed StartTLS */
     bool requested;         /* the client sent the StartTLS extended request */
     bool not_used_done;
+    bool bound;             /* a simple bind with a password was read */
+    bool session_done;      /* ldap.cleartext-session stated */
+};
+
+static const struct rule rule_session = {
+    .id = "ldap.cleartext-session",
+    .severity = SEV_MEDIUM,
+    .title = "LDAP directory entries returned in cleartext",
+    .remediation = "Require TLS for directory access (LDAPS on 636, or StartTLS; OpenLDAP "
+                   "olcSecurity: tls=128, Active Directory LDAP signing), including "
+                   "anonymous and service-account searches.",
+    .compliance = COMPLIANCE_SENSITIVE,
 };
 
 static const struct rule rule_simple_bind = {
@@ -61,27 +84,6 @@ static const struct rule rule_simple_bind = {
     .compliance = COMPLIANCE_CREDENTIALS,
 };
 
-/* A BER header: tag and length (short form, or long form of 1-4 bytes). */
-static bool ldap_ber(struct cursor *c, uint8_t *tag, uint32_t *len)
-{
-    *tag = cur_u8(c);
-    uint8_t b = cur_u8(c);
-    if (c->bad)
-        return false;
-    if (b < 0x80) {
-        *len = b;
-        return true;
-    }
-    uint8_t k = b & 0x7f;
-    if (k == 0 || k > 4)
-        return false;       /* indefinite length is not allowed in LDAP (4511 5.1) */
-    uint32_t v = 0;
-    for (uint8_t i = 0; i < k; i++)
-        v = v << 8 | cur_u8(c);
-    *len = v;
-    return !c->bad;
-}
-
 /* The operation of one whole message: its tag, and a cursor over its
  * contents.  False when the bytes are not an LDAPMessage. */
 static bool ldap_op(const uint8_t *p, size_t n, uint8_t *op, struct cursor *body)
@@ -89,12 +91,12 @@ static bool ldap_op(const uint8_t *p, size_t n, uint8_t *op, struct cursor *body
     struct cursor c = cursor_init(p, n);
     uint8_t tag;
     uint32_t len;
-    if (!ldap_ber(&c, &tag, &len) || tag != 0x30)
+    if (!cur_ber(&c, &tag, &len) || tag != 0x30)
         return false;
-    if (!ldap_ber(&c, &tag, &len) || tag != 0x02 || len == 0 || len > 4)
+    if (!cur_ber(&c, &tag, &len) || tag != 0x02 || len == 0 || len > 4)
         return false;       /* messageID: a small INTEGER */
     cur_skip(&c, len);
-    if (!ldap_ber(&c, op, &len))
+    if (!cur_ber(&c, op, &len))
         return false;
     const uint8_t *b = cur_take(&c, len);
     if (b == NULL)
@@ -116,14 +118,14 @@ static void ldap_bind(struct det_ctx *ctx, struct ldap_state *st, struct cursor 
 {
     uint8_t tag;
     uint32_t len;
-    if (!ldap_ber(c, &tag, &len) || tag != 0x02)
+    if (!cur_ber(c, &tag, &len) || tag != 0x02)
         return;
     cur_skip(c, len);
-    if (!ldap_ber(c, &tag, &len) || tag != 0x04)
+    if (!cur_ber(c, &tag, &len) || tag != 0x04)
         return;
     const uint8_t *dn = cur_take(c, len);
     size_t dn_len = len;
-    if (dn == NULL || !ldap_ber(c, &tag, &len))
+    if (dn == NULL || !cur_ber(c, &tag, &len))
         return;
     if (tag != 0x80)
         return;             /* SASL: not a simple bind */
@@ -134,8 +136,67 @@ static void ldap_bind(struct det_ctx *ctx, struct ldap_state *st, struct cursor 
         st->not_used_done = true;
         textline_starttls_not_used(ctx, "LDAP", "StartTLS", (const uint8_t *)"bind", 4);
     }
+    st->bound = true;
     detector_emit(ctx, &rule_simple_bind, DIR_TO_SERVER, "dn", dn, dn_len, EV_TEXT);
     detector_emit(ctx, &rule_simple_bind, DIR_TO_SERVER, "password", pw, len, EV_SECRET);
+}
+
+/* searchResEntry: the DN, then attributes, each a type and a SET of values.
+ * The values, each followed by a NUL byte (which ends every pattern, as
+ * the end of a value does), go through the scanner in one call; the BER
+ * length bytes between them never do. */
+static void ldap_search_entry(struct det_ctx *ctx, struct ldap_state *st, struct cursor *c)
+{
+    static uint8_t joined[LDAP_MSG_MAX + SECRETS_PAD];
+    uint8_t tag;
+    uint32_t len;
+    if (!cur_ber(c, &tag, &len) || tag != 0x04)
+        return;
+    const uint8_t *dn = cur_take(c, len);
+    size_t dn_len = len;
+    if (dn == NULL)
+        return;
+    if (dn_len == 0 && textline_contains(cur_ptr(c), cur_left(c), LDAP_STARTTLS_OID))
+        st->offered = true;         /* the root DSE lists StartTLS */
+    const uint8_t *ap;
+    if (!cur_ber(c, &tag, &len) || tag != 0x30 || (ap = cur_take(c, len)) == NULL)
+        return;
+    struct cursor attrs = cursor_init(ap, len);
+    size_t n = 0;
+    while (cur_left(&attrs) > 0) {
+        if (!cur_ber(&attrs, &tag, &len) || tag != 0x30)
+            break;
+        const uint8_t *a = cur_take(&attrs, len);
+        if (a == NULL)
+            break;
+        struct cursor one = cursor_init(a, len);
+        if (!cur_ber(&one, &tag, &len) || tag != 0x04 || cur_take(&one, len) == NULL)
+            continue;               /* the attribute's type */
+        const uint8_t *vp;
+        if (!cur_ber(&one, &tag, &len) || tag != 0x31 || (vp = cur_take(&one, len)) == NULL)
+            continue;
+        struct cursor vals = cursor_init(vp, len);
+        while (cur_left(&vals) > 0) {
+            if (!cur_ber(&vals, &tag, &len) || tag != 0x04)
+                break;
+            const uint8_t *v = cur_take(&vals, len);
+            if (v == NULL || n + len + 1 > LDAP_MSG_MAX)
+                break;
+            memcpy(joined + n, v, len);
+            n += len;
+            joined[n++] = '\0';
+        }
+    }
+    if (dn_len == 0)
+        return;                     /* the root DSE: server facts, not directory data */
+    if (n > 0) {
+        memset(joined + n, 0, SECRETS_PAD);
+        secrets_scan_padded(ctx, DIR_TO_CLIENT, "entry", joined, n - 1);
+    }
+    if (!st->bound && !st->session_done) {
+        st->session_done = true;
+        detector_emit(ctx, &rule_session, DIR_TO_CLIENT, "dn", dn, dn_len, EV_TEXT);
+    }
 }
 
 /* extendedReq: is it StartTLS? */
@@ -143,7 +204,7 @@ static void ldap_extended(struct ldap_state *st, struct cursor *c)
 {
     uint8_t tag;
     uint32_t len;
-    if (!ldap_ber(c, &tag, &len) || tag != 0x80)
+    if (!cur_ber(c, &tag, &len) || tag != 0x80)
         return;
     const uint8_t *oid = cur_take(c, len);
     if (oid != NULL && len == strlen(LDAP_STARTTLS_OID) &&
@@ -163,9 +224,8 @@ static void ldap_message(struct det_ctx *ctx, struct ldap_state *st, enum dir d,
         ldap_bind(ctx, st, &body);
     else if (d == DIR_TO_SERVER && op == OP_EXTENDED_REQUEST)
         ldap_extended(st, &body);
-    else if (d == DIR_TO_CLIENT && op == OP_SEARCH_ENTRY &&
-             textline_contains(cur_ptr(&body), cur_left(&body), LDAP_STARTTLS_OID))
-        st->offered = true;
+    else if (d == DIR_TO_CLIENT && op == OP_SEARCH_ENTRY)
+        ldap_search_entry(ctx, st, &body);
 }
 
 static size_t ldap_on_data(struct det_ctx *ctx, enum dir d, const uint8_t *p, size_t n)
@@ -183,7 +243,7 @@ static size_t ldap_on_data(struct det_ctx *ctx, enum dir d, const uint8_t *p, si
     struct cursor c = cursor_init(p, n);
     uint8_t tag;
     uint32_t len;
-    if (!ldap_ber(&c, &tag, &len)) {
+    if (!cur_ber(&c, &tag, &len)) {
         if (c.bad && n < 6)
             return 0;               /* the header is not all here yet */
         detector_detach(ctx);       /* not BER: not LDAP, or lost sync */
@@ -235,6 +295,7 @@ static bool ldap_wants(const struct flow_view *f)
 }
 
 static const struct rule *const ldap_rules[] = {
+    &rule_session,
     &rule_simple_bind,
     &textline_rule_starttls_not_used,
 };

@@ -47,6 +47,7 @@
 #include <strings.h>
 
 #include "../reports/u64set.h"
+#include "../scanner/addr.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -1036,10 +1037,30 @@ struct sc_memo_hit {
     uint8_t own_bytes[19];
 };
 
+/* Where an entry's matches were stated last: a server endpoint (the key
+ * of their findings, with the rule), a field and a direction. */
+struct sc_owner {
+    bool set;                   /* false: not a detector's scan */
+    uint64_t epoch;             /* findings_epoch() when stated */
+    uint8_t transport;
+    uint16_t port;
+    struct ipaddr server;
+    const char *field;
+    enum dir d;
+};
+
+static bool sc_owner_same(const struct sc_owner *a, const struct sc_owner *b)
+{
+    return a->set && b->set && a->epoch == b->epoch && a->transport == b->transport &&
+           a->port == b->port &&
+           a->field == b->field && a->d == b->d && addr_cmp(&a->server, &b->server) == 0;
+}
+
 struct sc_memo {
     uint64_t key;               /* hash of the bytes; 0: empty */
     uint16_t n;
     uint8_t nhits;
+    struct sc_owner owner;
     uint8_t bytes[SC_MEMO_LEN];
     struct sc_memo_hit hit[SC_MEMO_HITS];
 };
@@ -1086,14 +1107,62 @@ static void sc_record(void *arg, const struct secrets_match *m)
     }
 }
 
-/* secrets_find() or secrets_find_padded() (padded), through the memo. */
-void secrets_find_memo(const uint8_t *p, size_t n, bool padded, secrets_cb cb, void *arg)
+/* An emitter that can count the matches of a value its flow stated before
+ * without stating them again: returns false when it cannot (the match is
+ * then replayed through the callback). */
+typedef bool (*sc_again_fn)(void *arg, const struct rule *rule);
+
+#ifdef SC_VECTOR
+/* CRC-32C of the bytes, eight at a time (SSE4.2). */
+__attribute__((target("sse4.2")))
+static uint64_t sc_memo_crc(const uint8_t *p, size_t n)
+{
+    uint64_t c = 0xffffffffu;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        c = _mm_crc32_u64(c, w);
+    }
+    for (; i < n; i++)
+        c = _mm_crc32_u8((uint32_t)c, p[i]);
+    return c;
+}
+#endif
+
+/* The memo key of a value: a CRC-32C where the CPU has it (a collision only
+ * costs a lookup, as entries are compared byte for byte), and the length. */
+static uint64_t sc_memo_key(const uint8_t *p, size_t n)
+{
+    static int crc = -1;
+#ifdef SC_VECTOR
+    if (crc < 0)
+        crc = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+    if (crc)
+        return (sc_memo_crc(p, n) * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)n << 1) ^ 1;
+#else
+    (void)crc;
+#endif
+    return hash64(p, n, 0x5ca1) | 1;
+}
+
+static void sc_find_plain(const uint8_t *p, size_t n, bool padded, secrets_cb cb, void *arg)
+{
+    if (padded)
+        secrets_find_padded(p, n, cb, arg);
+    else
+        secrets_find(p, n, cb, arg);
+}
+
+/* The memo.  With who and again: a value whose matches were stated last to
+ * the same server, field and direction is counted through again(), since
+ * its facts (same rule, server, field and value) are in those findings
+ * already; anything else goes through cb. */
+static void sc_find_memo(const uint8_t *p, size_t n, bool padded, secrets_cb cb, void *arg,
+                         const struct sc_owner *who, sc_again_fn again)
 {
     if (n == 0 || n > SC_MEMO_LEN) {
-        if (padded)
-            secrets_find_padded(p, n, cb, arg);
-        else
-            secrets_find(p, n, cb, arg);
+        sc_find_plain(p, n, padded, cb, arg);
         return;
     }
     if (sc_memo == NULL) {
@@ -1101,27 +1170,31 @@ void secrets_find_memo(const uint8_t *p, size_t n, bool padded, secrets_cb cb, v
         sc_memo_old = calloc(SC_MEMO_SETS, 1);
         if (sc_memo == NULL || sc_memo_old == NULL) {
             secrets_memo_free();
-            if (padded)
-                secrets_find_padded(p, n, cb, arg);
-            else
-                secrets_find(p, n, cb, arg);
+            sc_find_plain(p, n, padded, cb, arg);
             return;
         }
     }
-    uint64_t key = hash64(p, n, 0x5ca1) | 1;
-    size_t set = (size_t)key & (SC_MEMO_SETS - 1);
+    static const struct sc_owner nobody;
+    if (who == NULL)
+        who = &nobody;
+    uint64_t key = sc_memo_key(p, n);
+    size_t set = (size_t)(key >> 40) & (SC_MEMO_SETS - 1);
     struct sc_memo *e = &sc_memo[2 * set];
     unsigned way = e[1].key == key && e[1].n == n;
     e += way;
     if (e->key == key && e->n == n && memcmp(e->bytes, p, n) == 0) {
         sc_memo_old[set] = (uint8_t)!way;
         sc_memo_hits++;
+        bool same = again != NULL && sc_owner_same(&e->owner, who);
         for (unsigned k = 0; k < e->nhits; k++) {
             const struct sc_memo_hit *h = &e->hit[k];
+            if (same && again(arg, h->rule))
+                continue;
             struct secrets_match m = { h->rule, h->kind, h->own ? h->own_bytes : p + h->off,
                                        h->len, h->off };
             cb(arg, &m);
         }
+        e->owner = *who;
         return;
     }
     sc_memo_misses++;
@@ -1131,15 +1204,18 @@ void secrets_find_memo(const uint8_t *p, size_t n, bool padded, secrets_cb cb, v
     e->key = 0;
     e->nhits = 0;
     struct sc_record r = { cb, arg, p, n, e, true };
-    if (padded)
-        secrets_find_padded(p, n, sc_record, &r);
-    else
-        secrets_find(p, n, sc_record, &r);
+    sc_find_plain(p, n, padded, sc_record, &r);
     if (r.keep) {
         e->key = key;
         e->n = (uint16_t)n;
+        e->owner = *who;
         memcpy(e->bytes, p, n);
     }
+}
+
+void secrets_find_memo(const uint8_t *p, size_t n, bool padded, secrets_cb cb, void *arg)
+{
+    sc_find_memo(p, n, padded, cb, arg, NULL, NULL);
 }
 
 void secrets_memo_stats(uint64_t *hits, uint64_t *misses)
@@ -1178,18 +1254,41 @@ static void sc_emit(void *arg, const struct secrets_match *m)
     detector_emit(e->ctx, m->rule, e->d, f, m->value, m->len, EV_SECRET);
 }
 
+/* A match this flow stated before, counted once more. */
+static bool sc_again(void *arg, const struct rule *rule)
+{
+    struct sc_emit *e = arg;
+    return detector_emit_again(e->ctx, rule);
+}
+
+static void sc_scan(struct det_ctx *ctx, enum dir d, const char *field, const uint8_t *p,
+                    size_t n, bool padded)
+{
+    struct sc_emit e = { ctx, d, field };
+    struct sc_owner who;
+    memset(&who, 0, sizeof who);
+    if (ctx->flow != NULL) {
+        who.set = true;
+        who.epoch = findings_epoch();
+        who.transport = ctx->flow->transport;
+        who.port = ctx->flow->server_port;
+        who.server = ctx->flow->server;
+        who.field = field;
+        who.d = d;
+    }
+    sc_find_memo(p, n, padded, sc_emit, &e, &who, sc_again);
+}
+
 void secrets_scan(struct det_ctx *ctx, enum dir d, const char *field,
                   const uint8_t *p, size_t n)
 {
-    struct sc_emit e = { ctx, d, field };
-    secrets_find_memo(p, n, false, sc_emit, &e);
+    sc_scan(ctx, d, field, p, n, false);
 }
 
 void secrets_scan_padded(struct det_ctx *ctx, enum dir d, const char *field,
                          const uint8_t *p, size_t n)
 {
-    struct sc_emit e = { ctx, d, field };
-    secrets_find_memo(p, n, true, sc_emit, &e);
+    sc_scan(ctx, d, field, p, n, true);
 }
 
 void secrets_stream_feed(struct det_ctx *ctx, struct secrets_stream *s, enum dir d,

@@ -35,28 +35,6 @@ static const struct rule rule_community = {
     .compliance = COMPLIANCE_CREDENTIALS,
 };
 
-/* A BER header: tag, then a length in short form or long form (1-4
- * bytes).  Returns false on a short read or a longer form. */
-static bool snmp_ber(struct cursor *c, uint8_t *tag, uint32_t *len)
-{
-    *tag = cur_u8(c);
-    uint8_t b = cur_u8(c);
-    if (c->bad)
-        return false;
-    if (b < 0x80) {
-        *len = b;
-        return true;
-    }
-    uint8_t k = b & 0x7f;
-    if (k == 0 || k > 4)
-        return false;       /* indefinite or oversized length: not SNMP as sent */
-    uint32_t v = 0;
-    for (uint8_t i = 0; i < k; i++)
-        v = v << 8 | cur_u8(c);
-    *len = v;
-    return !c->bad;
-}
-
 /* Reads the message's outer fields; false when it is not a v1/v2c
  * message.  The community is borrowed from p. */
 static bool snmp_parse(const uint8_t *p, size_t n, uint32_t *version, const uint8_t **comm,
@@ -65,22 +43,22 @@ static bool snmp_parse(const uint8_t *p, size_t n, uint32_t *version, const uint
     struct cursor c = cursor_init(p, n);
     uint8_t tag;
     uint32_t len;
-    if (!snmp_ber(&c, &tag, &len) || tag != 0x30 || len > cur_left(&c))
+    if (!cur_ber(&c, &tag, &len) || tag != 0x30 || len > cur_left(&c))
         return false;
-    if (!snmp_ber(&c, &tag, &len) || tag != 0x02 || len == 0 || len > 4)
+    if (!cur_ber(&c, &tag, &len) || tag != 0x02 || len == 0 || len > 4)
         return false;
     uint32_t v = 0;
     for (uint32_t i = 0; i < len; i++)
         v = v << 8 | cur_u8(&c);
     if (c.bad || (v != 0 && v != 1))
         return false;       /* v3, or not SNMP */
-    if (!snmp_ber(&c, &tag, &len) || tag != 0x04)
+    if (!cur_ber(&c, &tag, &len) || tag != 0x04)
         return false;
     size_t slen = len;
     const uint8_t *s = cur_take(&c, slen);
     if (s == NULL)
         return false;
-    if (!snmp_ber(&c, &tag, &len) || tag < 0xa0 || tag > 0xa8)
+    if (!cur_ber(&c, &tag, &len) || tag < 0xa0 || tag > 0xa8)
         return false;       /* no PDU after the community: not a message we know */
     *version = v;
     *comm = s;

@@ -196,13 +196,18 @@ struct finding *finding_add(const struct fact *f)
     return fd;
 }
 
-void finding_add_again(struct finding *fd, const struct fact *f)
+void finding_add_occurrence(struct finding *fd, uint64_t ts_ns)
 {
     fd->occurrences++;
-    if (f->ts_ns < fd->first_ns)
-        fd->first_ns = f->ts_ns;
-    if (f->ts_ns > fd->last_ns)
-        fd->last_ns = f->ts_ns;
+    if (ts_ns < fd->first_ns)
+        fd->first_ns = ts_ns;
+    if (ts_ns > fd->last_ns)
+        fd->last_ns = ts_ns;
+}
+
+void finding_add_again(struct finding *fd, const struct fact *f)
+{
+    finding_add_occurrence(fd, f->ts_ns);
     finding_add_sample(fd, f);
 }
 
@@ -299,8 +304,17 @@ void finding_view(const struct finding *fd, struct finding_view *v)
     v->distinct_secrets = fd->secret_set.n;
 }
 
+/* Bumped by findings_free(): what was stated before it is gone. */
+static uint64_t epoch = 1;
+
+uint64_t findings_epoch(void)
+{
+    return epoch;
+}
+
 void findings_free(void)
 {
+    epoch++;
     for (size_t i = 0; i < nall; i++) {
         u64set_free(&all[i]->client_set);
         u64set_free(&all[i]->secret_set);

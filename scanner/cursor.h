@@ -144,4 +144,27 @@ static inline const uint8_t *cur_cstr(struct cursor *c, size_t max, size_t *n)
     return s;
 }
 
+/* A BER (X.690) header: one tag byte and a definite length, short form or
+ * long form of 1 to 4 bytes.  False on a short read, or for the indefinite
+ * form, which LDAP and SNMP never send. */
+static inline bool cur_ber(struct cursor *c, uint8_t *tag, uint32_t *len)
+{
+    *tag = cur_u8(c);
+    uint8_t b = cur_u8(c);
+    if (c->bad)
+        return false;
+    if (b < 0x80) {
+        *len = b;
+        return true;
+    }
+    uint8_t k = b & 0x7f;
+    if (k == 0 || k > 4)
+        return false;
+    uint32_t v = 0;
+    for (uint8_t i = 0; i < k; i++)
+        v = v << 8 | cur_u8(c);
+    *len = v;
+    return !c->bad;
+}
+
 #endif

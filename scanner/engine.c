@@ -290,7 +290,16 @@ static void hold_free(struct hold *h)
 {
     g_stats.reasm_bytes -= h->cap;
     free(h->buf);
+    free(h->chunk);
     memset(h, 0, sizeof *h);
+}
+
+/* The chunk array, allocated on first use.  False when out of memory. */
+static bool hold_chunks(struct hold *h)
+{
+    if (h->chunk == NULL)
+        h->chunk = malloc(HOLD_MAX_CHUNKS * sizeof *h->chunk);
+    return h->chunk != NULL;
 }
 
 /* Keeps bytes until the flow is decided.  Returns false when the hold is
@@ -298,7 +307,7 @@ static void hold_free(struct hold *h)
 static bool hold_add(struct hold *h, const uint8_t *p, uint32_t n, uint64_t pkt_no,
                      uint64_t ts_ns)
 {
-    if (h->len + n > CLASSIFY_HOLD_BYTES || h->nchunks >= HOLD_MAX_CHUNKS)
+    if (h->len + n > CLASSIFY_HOLD_BYTES || h->nchunks >= HOLD_MAX_CHUNKS || !hold_chunks(h))
         return false;
     if (h->len + n > h->cap) {
         /* grow in steps: most flows are decided within a few hundred bytes */
@@ -332,6 +341,8 @@ static bool hold_add(struct hold *h, const uint8_t *p, uint32_t n, uint64_t pkt_
  * zero-length chunk carries a gap before any byte). */
 static void hold_gap(struct hold *h, uint32_t len)
 {
+    if (!hold_chunks(h))
+        return;     /* out of memory: the hole goes unsignalled, as nothing is held */
     if (h->nchunks == 0) {
         memset(&h->chunk[0], 0, sizeof h->chunk[0]);
         h->nchunks = 1;
@@ -973,6 +984,19 @@ void detector_emit(struct det_ctx *ctx, const struct rule *rule, enum dir d,
         f->fed_rule[f->nfed] = rule;
         f->fed[f->nfed++] = fd;
     }
+}
+
+bool detector_emit_again(struct det_ctx *ctx, const struct rule *rule)
+{
+    struct call *call = ctx->engine;
+    struct flow *f = call->flow;
+    for (uint32_t i = 0; i < f->nfed; i++) {
+        if (f->fed_rule[i] == rule) {
+            finding_add_occurrence(f->fed[i], ctx->ts_ns ? ctx->ts_ns : f->last_ns);
+            return true;
+        }
+    }
+    return false;
 }
 
 void detector_flow_encrypted(struct det_ctx *ctx)

@@ -46,7 +46,8 @@ struct hold {
     uint32_t len;
     uint32_t cap;
     uint32_t nchunks;
-    struct hold_chunk chunk[HOLD_MAX_CHUNKS];
+    struct hold_chunk *chunk;   /* HOLD_MAX_CHUNKS, allocated with the first bytes (a
+                                 * flow that never carries any does not pay for them) */
 };
 
 /* One detector attached to a flow. */

@@ -14,7 +14,7 @@ set -euo pipefail
 BUILD_DEPS=(make gcc libc6-dev pkg-config libpcap-dev libndpi-dev libcjson-dev libssl-dev
             zlib1g-dev)
 TEST_DEPS=(nginx-light mariadb-server mariadb-client postgresql redis-server redis-tools
-           curl tcpdump openssl iproute2 jq procps)
+           curl tcpdump openssl iproute2 jq procps time)
 
 die() { echo "bootstrap: $*" >&2; exit 2; }
 

@@ -106,11 +106,13 @@ static inline void conv_signature(char *out, size_t cap)
     for (size_t i = 0; i < n && o < cap; i++) {
         struct finding_view v;
         finding_view(all[i], &v);
-        o += (size_t)snprintf(out + o, cap - o, "%s occ=%llu\n", v.rule->id,
-                              (unsigned long long)v.occurrences);
+        o += (size_t)snprintf(out + o, cap - o, "%s occ=%llu flows=%llu\n", v.rule->id,
+                              (unsigned long long)v.occurrences, (unsigned long long)v.flows);
         for (size_t k = 0; k < v.nsamples && o < cap; k++)
-            o += (size_t)snprintf(out + o, cap - o, "  %s=%s fp=%s\n", v.samples[k].field,
-                                  v.samples[k].excerpt, v.samples[k].fingerprint);
+            o += (size_t)snprintf(out + o, cap - o, "  [%llu %d] %s=%s fp=%s\n",
+                                  (unsigned long long)v.samples[k].pkt_no, v.samples[k].dir,
+                                  v.samples[k].field, v.samples[k].excerpt,
+                                  v.samples[k].fingerprint);
     }
     services_sort();
     for (size_t i = 0; i < services_count() && o < cap; i++) {
@@ -141,18 +143,19 @@ static inline void conv_reset(void)
 
 static char conv_sig_whole[32768], conv_sig_cut[32768];
 
-/* Replays c whole and at every chunk size (or the sizes listed); every run
- * must state the same.  The whole run's findings and services are left in
- * the stores for the caller. */
-static inline void conv_check(const struct detector *det, const struct flow_view *fv,
-                       const struct conv *c, const size_t *chunks, size_t nchunks)
+/* Replays steps whole and at every chunk size up to the longest step (or
+ * the sizes listed); every run must state the same.  The whole run's
+ * findings and services are left in the stores for the caller. */
+static inline void conv_replay(const struct detector *det, const struct flow_view *fv,
+                               const struct det_step *steps, size_t nsteps,
+                               const size_t *chunks, size_t nchunks)
 {
     size_t longest = 0;
-    for (size_t i = 0; i < c->nsteps; i++)
-        if (c->steps[i].n > longest)
-            longest = c->steps[i].n;
+    for (size_t i = 0; i < nsteps; i++)
+        if (steps[i].n > longest)
+            longest = steps[i].n;
     conv_reset();
-    CHECK_EQ(engine_run_detector(det, fv, c->steps, c->nsteps, 0), 0);
+    CHECK_EQ(engine_run_detector(det, fv, steps, nsteps, 0), 0);
     conv_signature(conv_sig_whole, sizeof conv_sig_whole);
     if (getenv("UNIT_VERBOSE") != NULL)
         printf("%s:\n%s", unit_current, conv_sig_whole);
@@ -160,7 +163,7 @@ static inline void conv_check(const struct detector *det, const struct flow_view
     for (size_t i = 0; i < total; i++) {
         size_t chunk = chunks != NULL ? chunks[i] : i + 1;
         conv_reset();
-        engine_run_detector(det, fv, c->steps, c->nsteps, chunk);
+        engine_run_detector(det, fv, steps, nsteps, chunk);
         conv_signature(conv_sig_cut, sizeof conv_sig_cut);
         if (strcmp(conv_sig_whole, conv_sig_cut) != 0) {
             fprintf(stderr, "%s: chunk %zu differs\n--- whole\n%s--- cut\n%s", unit_current,
@@ -170,7 +173,14 @@ static inline void conv_check(const struct detector *det, const struct flow_view
         }
     }
     conv_reset();
-    engine_run_detector(det, fv, c->steps, c->nsteps, 0);
+    engine_run_detector(det, fv, steps, nsteps, 0);
+}
+
+/* conv_replay() of a conversation built with conv_add(). */
+static inline void conv_check(const struct detector *det, const struct flow_view *fv,
+                              const struct conv *c, const size_t *chunks, size_t nchunks)
+{
+    conv_replay(det, fv, c->steps, c->nsteps, chunks, nchunks);
 }
 
 /* The finding of a rule, or false. */

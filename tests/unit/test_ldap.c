@@ -121,6 +121,71 @@ static void test_starttls_not_used(void)
     conv_free(&c);
 }
 
+/* A searchResEntry with attributes: type, then a SET of values. */
+static void search_entry(struct conv *c, uint8_t id, const char *dn, const char *type,
+                         const char *const *values, size_t nvalues)
+{
+    struct ber vals = { .n = 0 }, attr = { .n = 0 }, attrs = { .n = 0 }, entry = { .n = 0 };
+    for (size_t i = 0; i < nvalues; i++)
+        tlv(&vals, 0x04, values[i], strlen(values[i]), false);
+    tlv(&attr, 0x04, type, strlen(type), false);
+    tlv(&attr, 0x31, vals.b, vals.n, false);
+    tlv(&attrs, 0x30, attr.b, attr.n, false);
+    tlv(&entry, 0x04, dn, strlen(dn), false);
+    tlv(&entry, 0x30, attrs.b, attrs.n, false);
+    message(c, DIR_TO_CLIENT, id, 0x64, &entry, false);
+}
+
+/* An anonymous search returns entries: the directory data read in clear
+ * is the session finding, and the values go through the scanner (a card
+ * number split over two values is two values, not a card). */
+static void test_search_anonymous(void)
+{
+    static const char *const mail[] = { "alice@example.test" };
+    static const char *const desc[] = { "corp card 4111 1111 1111 1111", "4111", "1111" };
+    struct conv c = { 0 };
+    struct flow_view fv = conv_view(6, 389, "LDAP");
+    bind_request(&c, 1, "", "");
+    result(&c, 1, 0x61, 0);
+    search_entry(&c, 2, "uid=alice,ou=people,dc=example,dc=test", "mail", mail, 1);
+    search_entry(&c, 2, "uid=bob,ou=people,dc=example,dc=test", "description", desc, 3);
+    result(&c, 2, 0x65, 0);
+    conv_seal(&c);
+    conv_check(&detector_ldap, &fv, &c, NULL, 0);
+    struct finding_view v;
+    CHECK(conv_finding("ldap.cleartext-session", &v));
+    CHECK(conv_sample(&v, "dn", "uid=alice,ou=people,dc=example,dc=test"));
+    CHECK_EQ(v.occurrences, 1);
+    CHECK(conv_finding("pii.email", &v));
+    CHECK(conv_finding("pii.card-number", &v));
+    CHECK_EQ(v.occurrences, 1);
+    CHECK_EQ(conv_nfindings(), 3);
+    conv_free(&c);
+}
+
+/* After a simple bind the bind is the finding: no session finding; the
+ * root DSE (empty DN) is not directory data. */
+static void test_search_after_bind(void)
+{
+    static const char *const mail[] = { "alice@example.test" };
+    static const char *const ext[] = { STARTTLS_OID };
+    struct conv c = { 0 };
+    struct flow_view fv = conv_view(6, 389, "LDAP");
+    search_entry(&c, 1, "", "supportedExtension", ext, 1);
+    result(&c, 1, 0x65, 0);
+    bind_request(&c, 2, "uid=alice,ou=people,dc=example,dc=test", "Secr3t-pw");
+    result(&c, 2, 0x61, 0);
+    search_entry(&c, 3, "uid=alice,ou=people,dc=example,dc=test", "mail", mail, 1);
+    conv_seal(&c);
+    conv_check(&detector_ldap, &fv, &c, NULL, 0);
+    struct finding_view v;
+    CHECK(!conv_finding("ldap.cleartext-session", &v));
+    CHECK(conv_finding("ldap.simple-bind", &v));
+    CHECK(conv_finding("pii.email", &v));
+    CHECK(conv_finding("starttls.not-used", &v));
+    conv_free(&c);
+}
+
 /* StartTLS requested and granted, then TLS. */
 static void test_starttls_used(void)
 {
@@ -160,6 +225,8 @@ int main(void)
     RUN(test_anonymous);
     RUN(test_starttls_not_used);
     RUN(test_starttls_used);
+    RUN(test_search_anonymous);
+    RUN(test_search_after_bind);
     RUN(test_garbage);
     return unit_done("test_ldap");
 }

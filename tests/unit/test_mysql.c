@@ -312,6 +312,37 @@ static void test_plain_session(void)
     conv_free(&c);
 }
 
+/* The same rows again and again (the same query run twice, a row repeated):
+ * every card is counted, each distinct card is one sample and one distinct
+ * secret, whether the scanner searched the row or remembered it. */
+static void test_repeated_rows(void)
+{
+    static const char row_b[] = "\x10" "5555555555554444";
+    struct conv c = { 0 };
+    struct finding_view v;
+    conv_login(&c, P(greet_ssl), P(login_app));
+    conv_pkt(&c, DIR_TO_CLIENT, 2, P(ok_pkt));
+    for (int q = 0; q < 2; q++) {
+        conv_pkt(&c, DIR_TO_SERVER, 0, P(query_card));
+        conv_pkt(&c, DIR_TO_CLIENT, 1, P(rs_count));
+        conv_pkt(&c, DIR_TO_CLIENT, 2, P(rs_coldef));
+        conv_pkt(&c, DIR_TO_CLIENT, 3, P(rs_eof));
+        conv_pkt(&c, DIR_TO_CLIENT, 4, P(rs_row));
+        conv_pkt(&c, DIR_TO_CLIENT, 5, P(row_b));
+        conv_pkt(&c, DIR_TO_CLIENT, 6, P(rs_row));
+        conv_pkt(&c, DIR_TO_CLIENT, 7, P(rs_eof));
+    }
+    conv_seal(&c);
+    conv_check(&c, NULL, 0);
+    CHECK(finding_of("pii.card-number", &v));
+    CHECK_EQ(v.occurrences, 6);
+    CHECK_EQ(v.nsamples, 2);
+    CHECK_EQ(v.distinct_secrets, 2);
+    CHECK_EQ(v.first_ns < v.last_ns, true);
+    findings_free();
+    conv_free(&c);
+}
+
 static void test_ssl_request(void)
 {
     struct conv c = { 0 };
@@ -914,6 +945,7 @@ static void test_wants(void)
 int main(void)
 {
     RUN(test_plain_session);
+    RUN(test_repeated_rows);
     RUN(test_ssl_request);
     RUN(test_clear_password_switch);
     RUN(test_clear_password_in_login);
