@@ -10,8 +10,9 @@
  * AUTHENTICATE with SASL (6.2.2, SASL-IR RFC 4959).  Literals are taken
  * by count in both directions, so a mail body (FETCH, APPEND) is never read
  * as commands; their bytes go through the secrets and PII scanner as a
- * stream, so card numbers, keys or tokens in mail are found.  Left out: IMAPS on port 993 (TLS from the first
- * byte: detectors/tls.c), COMPRESS=DEFLATE (RFC 4978).
+ * stream, so card numbers, keys or tokens in mail are found.  Left out:
+ * IMAPS on port 993 (TLS from the first byte: detectors/tls.c),
+ * COMPRESS=DEFLATE (RFC 4978).
  */
 #include "detector.h"
 #include "secrets.h"

@@ -47,8 +47,8 @@ static void test_retr_scanned(void)
     conv_text(&c, DIR_TO_SERVER, "LIST\r\n");
     conv_text(&c, DIR_TO_CLIENT, "+OK\r\n1 4111111111111111\r\n.\r\n");
     conv_text(&c, DIR_TO_SERVER, "RETR 1\r\n");
-    conv_text(&c, DIR_TO_CLIENT, "+OK\r\nSubject: refund\r\n\r\ncard 5555 5555 5555 4444 exp 12/29\r\n"
-                                 ".\r\n");
+    conv_text(&c, DIR_TO_CLIENT, "+OK\r\nSubject: refund\r\n\r\n"
+                                 "card 5555 5555 5555 4444 exp 12/29\r\n.\r\n");
     conv_text(&c, DIR_TO_SERVER, "QUIT\r\n");
     conv_seal(&c);
     conv_check(&detector_pop3, &fv, &c, NULL, 0);

@@ -59,7 +59,8 @@ static void test_session_scanned(void)
     conv_text(&c, DIR_TO_CLIENT, "Password: ");
     conv_text(&c, DIR_TO_SERVER, "4111111111111111\r\n");
     conv_text(&c, DIR_TO_CLIENT, "\r\n$ ");
-    conv_text(&c, DIR_TO_SERVER, "curl -H 'Authorization: Bearer ghp_abcdefghijklmnopqrstuvwxyz0123456789'\r\n");
+    conv_text(&c, DIR_TO_SERVER, "curl -H 'Authorization: Bearer "
+                                 "ghp_abcdefghijklmnopqrstuvwxyz0123456789'\r\n");
     conv_text(&c, DIR_TO_CLIENT, "$ cat key\r\nAKIAIOSF");
     conv_add(&c, DIR_TO_CLIENT, nop, sizeof nop, false);
     conv_text(&c, DIR_TO_CLIENT, "ODNN7EXAMPLE\r\n$ ");
