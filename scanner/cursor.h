@@ -40,10 +40,11 @@ static inline size_t cur_left(const struct cursor *c)
     return c->bad ? 0 : c->len - c->off;
 }
 
-/* Pointer to the next byte; only meaningful together with cur_left(). */
+/* Pointer to the next byte; only meaningful together with cur_left().  A
+ * cursor over no bytes may have a NULL base: it stays NULL. */
 static inline const uint8_t *cur_ptr(const struct cursor *c)
 {
-    return c->p + c->off;
+    return c->p != NULL ? c->p + c->off : c->p;
 }
 
 /* Claim n bytes: returns a pointer to them, or NULL (and bad) if short. */
@@ -53,7 +54,7 @@ static inline const uint8_t *cur_take(struct cursor *c, size_t n)
         c->bad = true;
         return NULL;
     }
-    const uint8_t *r = c->p + c->off;
+    const uint8_t *r = cur_ptr(c);
     c->off += n;
     return r;
 }
@@ -132,8 +133,8 @@ static inline const uint8_t *cur_cstr(struct cursor *c, size_t max, size_t *n)
 {
     size_t left = cur_left(c);
     size_t lim = left < max + 1 ? left : max + 1;
-    const uint8_t *s = c->p + c->off;
-    const uint8_t *z = c->bad ? NULL : memchr(s, 0, lim);
+    const uint8_t *s = cur_ptr(c);
+    const uint8_t *z = c->bad || s == NULL ? NULL : memchr(s, 0, lim);
     if (z == NULL) {
         c->bad = true;
         *n = 0;

@@ -366,7 +366,9 @@ static void hold_replay(struct flow *f)
         if (d < 0)
             break;
         const struct hold_chunk *c = &f->hold[d].chunk[next[d]];
-        flow_deliver(f, d, f->hold[d].buf + start[d], c->end - start[d], c->pkt_no, c->ts_ns);
+        if (c->end > start[d])      /* a chunk may carry only a gap (and no buffer yet) */
+            flow_deliver(f, d, f->hold[d].buf + start[d], c->end - start[d], c->pkt_no,
+                         c->ts_ns);
         if (c->gap > 0)
             flow_gap(f, d, c->gap);
         start[d] = c->end;

@@ -190,7 +190,7 @@ void reasm_segment(struct reasm_dir *r, uint32_t seq, const uint8_t *p, uint32_t
     }
     int32_t d = seq_diff(seq, r->next_seq);
     if (d < 0) {
-        uint32_t old = (uint32_t)-d;
+        uint32_t old = 0u - (uint32_t)d;    /* |d|, INT32_MIN included */
         if (old >= wire) {
             g_stats.tcp_retransmitted++;
             return;

@@ -104,6 +104,22 @@ static void test_in_order(void)
     check_free(&r);
 }
 
+/* A segment exactly 2^31 behind the stream (the sequence distance is
+ * INT32_MIN): an old retransmission, dropped without overflow (the UBSan
+ * build checks the negation). */
+static void test_half_space_behind(void)
+{
+    struct reasm_dir r;
+    reset(&r);
+    reasm_syn(&r, 1000);
+    seg(&r, 1001, "abc");
+    seg(&r, 1004u - 0x80000000u, "zzz");
+    CHECK_STR(rec.log, "abc");
+    CHECK_EQ(g_stats.tcp_retransmitted, 1);
+    CHECK_EQ(r.next_seq, 1004);
+    check_free(&r);
+}
+
 /* Three segments in reverse: held, then delivered in order, once. */
 static void test_reverse(void)
 {
@@ -568,6 +584,7 @@ int main(void)
 {
     RUN(test_in_order);
     RUN(test_reverse);
+    RUN(test_half_space_behind);
     RUN(test_retransmission);
     RUN(test_overlap_first_wins);
     RUN(test_overlap_covering_in_order);
