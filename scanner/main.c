@@ -64,8 +64,8 @@ static void usage(FILE *fp)
           "      --fail-on SEV     exit 1 when a finding is at or above SEV:\n"
           "                        critical, high (default), medium, low, info\n"
           "      --show-secrets    print secrets in full in the report (incident response)\n"
-          "      --detectors LIST  run only these detectors (comma-separated names, or\n"
-          "                        none for inventory only); the report lists them\n"
+          "      --detectors LIST  run only these detectors (comma-separated names, all,\n"
+          "                        or none for inventory only); the report lists them\n"
           "      --list-detectors  print the detector names and exit\n"
           "  -q, --quiet           no summary on the terminal\n"
           "  -h, --help            this help\n"
@@ -345,7 +345,7 @@ int main(int argc, char **argv)
         free(o.reads);
         return EXIT_USAGE;
     }
-    if (o.detectors != NULL) {
+    if (o.detectors != NULL && strcmp(o.detectors, "all") != 0) {
         char bad[80];
         if (detector_select(o.detectors, dets, bad, sizeof bad) != 0) {
             fprintf(stderr, "leakscan: --detectors: no detector named '%s' "

@@ -115,6 +115,9 @@ result "--detectors pgsql,mysql: the same findings as the full scan here" \
     "$(is "$(jq -c '[.findings[].rule]' "$work/only.json")" "$rules_full")"
 result "--detectors: the terminal summary says the scan is restricted" \
     "$(grep -q 'restricted scan, detectors: mysql,pgsql' "$work/only.out"; echo $?)"
+ls_run all -r "$sample" --detectors all -o "$work/all.json" --quiet
+result "--detectors all: a full scan, not called restricted" \
+    "$(jqt "$work/all.json" '.scan | has("detectors_only") | not')"
 ls_run http -r samples/http-plain.pcap --detectors mysql -o "$work/http.json" --quiet
 result "--detectors mysql on HTTP traffic: no http.* finding" \
     "$(jqt "$work/http.json" '[.findings[].rule | select(startswith("http."))] == []')"
