@@ -1,7 +1,8 @@
 /*
  * irc.c - IRC client connections in clear: the registration (NICK, USER),
  * and the passwords IRC clients send: PASS, OPER, services logins
- * (NickServ IDENTIFY and REGISTER, Q AUTH) and SASL PLAIN.
+ * (NickServ IDENTIFY and REGISTER, Q AUTH), SASL PLAIN, and channel keys
+ * (JOIN #chan key, MODE #chan +k key: RFC 2812 3.2.1, 3.2.3).
  *
  * Follows RFC 1459 and RFC 2812 (messages "[@tags] [:prefix] COMMAND
  * params [:trailing]" of at most 512 bytes, registration PASS, NICK, USER,
@@ -44,7 +45,8 @@ static const struct rule rule_login = {
 static const struct rule rule_password = {
     .id = "irc.cleartext-password",
     .severity = SEV_CRITICAL,
-    .title = "IRC password (PASS, OPER, NickServ IDENTIFY or SASL) sent in cleartext",
+    .title = "IRC password (PASS, OPER, NickServ IDENTIFY, SASL or channel key) sent in "
+             "cleartext",
     .remediation = "Connect to the IRC server over TLS (port 6697) before sending any "
                    "password, prefer SASL EXTERNAL with a client certificate, and change the "
                    "exposed passwords.",
@@ -141,6 +143,54 @@ static void irc_authenticate(struct det_ctx *ctx, struct irc_state *st, const ui
         textline_sasl_emit(ctx, &rule_password, &out);
 }
 
+/* The next item of a comma-separated list at *p (n bytes left): its
+ * length; *p and *n move past it and its comma. */
+static size_t irc_item(const uint8_t **p, size_t *n, const uint8_t **item)
+{
+    const uint8_t *comma = memchr(*p, ',', *n);
+    size_t k = comma != NULL ? (size_t)(comma - *p) : *n;
+    *item = *p;
+    *p += k + (comma != NULL);
+    *n -= k + (comma != NULL);
+    return k;
+}
+
+/* JOIN #a,#b keyA,keyB: each channel with a non-empty key. */
+static void irc_join(struct det_ctx *ctx, const uint8_t *chans, size_t cn,
+                     const uint8_t *keys, size_t kn)
+{
+    while (cn > 0 && kn > 0) {
+        const uint8_t *chan, *key;
+        size_t cl = irc_item(&chans, &cn, &chan);
+        size_t kl = irc_item(&keys, &kn, &key);
+        if (kl == 0 || cl == 0 || (kl == 1 && key[0] == '-'))
+            continue;       /* no key, or the "-" placeholder some clients send */
+        detector_emit(ctx, &rule_password, DIR_TO_SERVER, "channel", chan, cl, EV_TEXT);
+        detector_emit(ctx, &rule_password, DIR_TO_SERVER, "channel-key", key, kl, EV_SECRET);
+    }
+}
+
+/* MODE #chan +k key (or "+lk 10 key"): the key is the parameter of 'k',
+ * after those of the modes before it that take one (l). */
+static void irc_mode(struct det_ctx *ctx, struct cursor *c, const uint8_t *chan, size_t cl)
+{
+    const uint8_t *modes, *arg;
+    size_t ml = irc_param(c, &modes);
+    if (ml == 0 || modes[0] != '+')
+        return;
+    for (size_t i = 1; i < ml; i++) {
+        if (modes[i] != 'k' && modes[i] != 'l')
+            continue;
+        size_t al = irc_param(c, &arg);
+        if (modes[i] == 'k' && al > 0) {
+            detector_emit(ctx, &rule_password, DIR_TO_SERVER, "channel", chan, cl, EV_TEXT);
+            detector_emit(ctx, &rule_password, DIR_TO_SERVER, "channel-key", arg, al,
+                          EV_SECRET);
+            return;
+        }
+    }
+}
+
 /* One client line. */
 static void irc_client(struct det_ctx *ctx, struct irc_state *st, const struct textline *l)
 {
@@ -167,6 +217,14 @@ static void irc_client(struct det_ctx *ctx, struct irc_state *st, const struct t
             detector_emit(ctx, &rule_password, DIR_TO_SERVER, "oper", a1, l1, EV_TEXT);
             detector_emit(ctx, &rule_password, DIR_TO_SERVER, "password", a2, l2, EV_SECRET);
         }
+    } else if (textline_is(verb, vlen, "JOIN")) {
+        size_t l1 = irc_param(&c, &a1);
+        size_t l2 = irc_param(&c, &a2);
+        irc_join(ctx, a1, l1, a2, l2);
+    } else if (textline_is(verb, vlen, "MODE")) {
+        size_t l1 = irc_param(&c, &a1);
+        if (l1 > 0 && (a1[0] == '#' || a1[0] == '&'))
+            irc_mode(ctx, &c, a1, l1);
     } else if (textline_is(verb, vlen, "AUTHENTICATE")) {
         size_t l1 = irc_param(&c, &a1);
         if (l1 > 0)

@@ -70,6 +70,30 @@ static void test_passwords(void)
     conv_free(&c);
 }
 
+/* Channel keys: JOIN with keys (a channel without one passes), MODE +k
+ * after a +l limit; the keys masked, the channels named. */
+static void test_channel_keys(void)
+{
+    struct conv c = { 0 };
+    struct flow_view fv = conv_view(6, 6667, "IRC");
+    conv_text(&c, DIR_TO_SERVER, "NICK bob\r\nUSER bob 0 * :Bob\r\n");
+    conv_text(&c, DIR_TO_CLIENT, ":irc.example.net 001 bob :Welcome\r\n");
+    conv_text(&c, DIR_TO_SERVER, "JOIN #ops,#public,#db ops-key-1,,db-key-22\r\n");
+    conv_text(&c, DIR_TO_SERVER, "JOIN #lobby\r\n");
+    conv_text(&c, DIR_TO_SERVER, "MODE #ops +lk 10 new-ops-key\r\nMODE bob +i\r\n");
+    conv_seal(&c);
+    conv_check(&detector_irc, &fv, &c, NULL, 0);
+    struct finding_view v;
+    CHECK(conv_finding("irc.cleartext-password", &v));
+    CHECK_EQ(v.occurrences, 6);         /* three channels and their keys */
+    CHECK_EQ(v.distinct_secrets, 3);
+    CHECK(conv_sample(&v, "channel", "#ops"));
+    CHECK(conv_sample(&v, "channel-key", "(9 chars)"));
+    CHECK(!conv_sample(&v, "channel", "#public"));
+    CHECK(!conv_sample(&v, "channel-key", "ops-key-1"));
+    conv_free(&c);
+}
+
 /* IRCv3 SASL PLAIN: the decoded user is shown, the password masked. */
 static void test_sasl_plain(void)
 {
@@ -194,6 +218,7 @@ int main(void)
 {
     RUN(test_capture_registration);
     RUN(test_passwords);
+    RUN(test_channel_keys);
     RUN(test_sasl_plain);
     RUN(test_message_secret);
     RUN(test_starttls);
