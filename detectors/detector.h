@@ -84,6 +84,9 @@ struct detector {
 /* The registration table (detectors/registry.c), NULL-terminated. */
 extern const struct detector *const detector_registry[];
 size_t detector_count(void);
+/* The detectors this run offers flows to, NULL-terminated, in table order:
+ * detector_registry, or the --detectors selection (scanner/engine.c). */
+const struct detector *const *detector_active(void);
 const struct detector *detector_find(const char *name);
 /* Fills out (room for detector_count() + 1) with the detectors named in
  * list, comma-separated, in the table's order and NULL-terminated; "all"

@@ -170,23 +170,28 @@ static void irc_join(struct det_ctx *ctx, const uint8_t *chans, size_t cn,
     }
 }
 
-/* MODE #chan +k key (or "+lk 10 key"): the key is the parameter of 'k',
- * after those of the modes before it that take one (l). */
+/* MODE #chan +k key: the key is the parameter of 'k', after those of the
+ * modes before it that take one: the member modes (o v h q a), the lists
+ * (b e I), and 'l' when it is set (RFC 2811 4, and the common ircds). */
 static void irc_mode(struct det_ctx *ctx, struct cursor *c, const uint8_t *chan, size_t cl)
 {
     const uint8_t *modes, *arg;
     size_t ml = irc_param(c, &modes);
-    if (ml == 0 || modes[0] != '+')
-        return;
-    for (size_t i = 1; i < ml; i++) {
-        if (modes[i] != 'k' && modes[i] != 'l')
+    bool adding = true;
+    for (size_t i = 0; i < ml; i++) {
+        uint8_t m = modes[i];
+        if (m == '+' || m == '-') {
+            adding = m == '+';
+            continue;
+        }
+        bool takes = m == 'k' || (m == 'l' && adding) || memchr("ovhqabeI", m, 8) != NULL;
+        if (!takes)
             continue;
         size_t al = irc_param(c, &arg);
-        if (modes[i] == 'k' && al > 0) {
+        if (m == 'k' && adding && al > 0) {
             detector_emit(ctx, &rule_password, DIR_TO_SERVER, "channel", chan, cl, EV_TEXT);
             detector_emit(ctx, &rule_password, DIR_TO_SERVER, "channel-key", arg, al,
                           EV_SECRET);
-            return;
         }
     }
 }

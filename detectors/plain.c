@@ -67,9 +67,11 @@ static bool plain_wants(const struct flow_view *f)
     bool ftp_data = f->by_dpi && f->protocol != NULL && strcmp(f->protocol, "FTP_DATA") == 0;
     if (!ftp_data && (f->by_dpi || f->protocol == NULL || strcmp(f->protocol, "Unknown") != 0))
         return false;
-    for (size_t i = 0; detector_registry[i] != NULL; i++) {
-        const struct detector *det = detector_registry[i];
-        /* another detector reads this flow (and calls the engine itself) */
+    const struct detector *const *active = detector_active();
+    for (size_t i = 0; active[i] != NULL; i++) {
+        const struct detector *det = active[i];
+        /* another detector of this run reads this flow (and calls the
+         * engine itself); one left out by --detectors does not */
         if (det != &detector_plain && !det->tls && det->wants != NULL && det->wants(f))
             return false;
     }

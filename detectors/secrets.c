@@ -226,6 +226,7 @@ struct sc_out {
     secrets_cb cb;
     void *arg;
     size_t count;
+    bool values;        /* NUL-separated values: no decision reads past a NUL */
 };
 
 static void sc_report(struct sc_out *o, const struct rule *rule, const char *kind,
@@ -841,6 +842,13 @@ static inline size_t sc_look(struct sc_out *o, const uint8_t *w, size_t wn, size
         return i + 1;
     size_t lo = i > SECRETS_LOOKBACK ? i - SECRETS_LOOKBACK : 0;
     size_t hi = wn - i > SECRETS_LOOKAHEAD ? i + SECRETS_LOOKAHEAD : wn;
+    if (o->values) {
+        /* the value ends at its NUL, as if scanned on its own (a PEM block
+         * without its END line, or a JWT, must not run into the next) */
+        const uint8_t *z = memchr(w + i, 0, hi - i);
+        if (z != NULL)
+            hi = (size_t)(z - w);
+    }
     size_t next = sc_at(o, w, lo, i, hi);
     return next > i ? next : i + 1;
 }
@@ -935,7 +943,7 @@ unsigned secrets_use_vector(unsigned width)
 
 size_t secrets_find(const uint8_t *p, size_t n, secrets_cb cb, void *arg)
 {
-    struct sc_out o = { cb, arg, 0 };
+    struct sc_out o = { cb, arg, 0, false };
     sc_init();
     if (p == NULL || n == 0)
         return 0;
@@ -945,7 +953,7 @@ size_t secrets_find(const uint8_t *p, size_t n, secrets_cb cb, void *arg)
 
 size_t secrets_find_padded(const uint8_t *p, size_t n, secrets_cb cb, void *arg)
 {
-    struct sc_out o = { cb, arg, 0 };
+    struct sc_out o = { cb, arg, 0, true };
     sc_init();
     if (p == NULL || n == 0)
         return 0;
@@ -967,7 +975,7 @@ void secrets_stream_feed_cb(struct secrets_stream *s, const uint8_t *p, size_t n
 {
     enum { LB = SECRETS_LOOKBACK, LA = SECRETS_LOOKAHEAD };
     uint8_t w[2 * (LB + LA)];
-    struct sc_out o = { cb, arg, 0 };
+    struct sc_out o = { cb, arg, 0, false };
     size_t have = (size_t)s->ctx_len + s->held;
     sc_init();
     if (p == NULL || n == 0)
@@ -1003,7 +1011,7 @@ void secrets_stream_feed_cb(struct secrets_stream *s, const uint8_t *p, size_t n
 
 void secrets_stream_end_cb(struct secrets_stream *s, secrets_cb cb, void *arg)
 {
-    struct sc_out o = { cb, arg, 0 };
+    struct sc_out o = { cb, arg, 0, false };
     size_t have = (size_t)s->ctx_len + s->held;
     sc_init();
     if ((size_t)s->ctx_len + s->skip < have)
@@ -1040,20 +1048,20 @@ struct sc_memo_hit {
 /* Where an entry's matches were stated last: a server endpoint (the key
  * of their findings, with the rule), a field and a direction. */
 struct sc_owner {
-    bool set;                   /* false: not a detector's scan */
+    bool set;                   /* false: not a detector's scan, or a field too long */
     uint64_t epoch;             /* findings_epoch() when stated */
     uint8_t transport;
     uint16_t port;
     struct ipaddr server;
-    const char *field;
     enum dir d;
+    char field[48];             /* the field's text (callers build some in a buffer) */
 };
 
 static bool sc_owner_same(const struct sc_owner *a, const struct sc_owner *b)
 {
     return a->set && b->set && a->epoch == b->epoch && a->transport == b->transport &&
-           a->port == b->port &&
-           a->field == b->field && a->d == b->d && addr_cmp(&a->server, &b->server) == 0;
+           a->port == b->port && a->d == b->d && strcmp(a->field, b->field) == 0 &&
+           addr_cmp(&a->server, &b->server) == 0;
 }
 
 struct sc_memo {
@@ -1267,14 +1275,15 @@ static void sc_scan(struct det_ctx *ctx, enum dir d, const char *field, const ui
     struct sc_emit e = { ctx, d, field };
     struct sc_owner who;
     memset(&who, 0, sizeof who);
-    if (ctx->flow != NULL) {
+    const char *f = field != NULL ? field : "";
+    if (ctx->flow != NULL && strlen(f) < sizeof who.field) {
         who.set = true;
         who.epoch = findings_epoch();
         who.transport = ctx->flow->transport;
         who.port = ctx->flow->server_port;
         who.server = ctx->flow->server;
-        who.field = field;
         who.d = d;
+        memcpy(who.field, f, strlen(f) + 1);
     }
     sc_find_memo(p, n, padded, sc_emit, &e, &who, sc_again);
 }

@@ -82,9 +82,11 @@ typedef void (*secrets_cb)(void *arg, const struct secrets_match *m);
  * the benchmark. */
 size_t secrets_find(const uint8_t *p, size_t n, secrets_cb cb, void *arg);
 
-/* secrets_find() for bytes followed by SECRETS_PAD readable zero bytes
- * (p[n .. n + SECRETS_PAD) must be 0): the prefilter then reads whole
- * blocks to the end instead of copying the last ones.  Same results. */
+/* secrets_find() for values joined with NUL bytes (a database row, a
+ * directory entry's attributes) and followed by SECRETS_PAD readable zero
+ * bytes (p[n .. n + SECRETS_PAD) must be 0): every match lies within one
+ * value, exactly as if each were scanned on its own, and the prefilter
+ * reads whole blocks to the end instead of copying the last ones. */
 #define SECRETS_PAD 64
 size_t secrets_find_padded(const uint8_t *p, size_t n, secrets_cb cb, void *arg);
 
@@ -109,7 +111,8 @@ unsigned secrets_use_vector(unsigned width);
  * keys, so the report says which key it was). */
 void secrets_scan(struct det_ctx *ctx, enum dir d, const char *field,
                   const uint8_t *p, size_t n);
-/* secrets_scan() of bytes followed by SECRETS_PAD zero bytes. */
+/* secrets_scan() of NUL-joined values followed by SECRETS_PAD zero bytes
+ * (secrets_find_padded()). */
 void secrets_scan_padded(struct det_ctx *ctx, enum dir d, const char *field,
                          const uint8_t *p, size_t n);
 

@@ -398,6 +398,11 @@ static void view_build(struct flow *f)
     v->ndpi_app = f->cls.app;
 }
 
+const struct detector *const *detector_active(void)
+{
+    return detectors;
+}
+
 void engine_use_detectors(const struct detector *const *list)
 {
     detectors = list != NULL ? list : detector_registry;

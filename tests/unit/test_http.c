@@ -325,6 +325,24 @@ static void test_oversized_header(void)
     free(buf);
 }
 
+/* One value in two headers: each header is evidence of its own (the
+ * scanner's memo of repeated values tells the fields apart by their text). */
+static void test_same_value_two_headers(void)
+{
+    struct conv c = { .n = 0 };
+    add_s(&c, DIR_TO_SERVER,
+          "GET / HTTP/1.1\r\nHost: shop.test\r\nX-User: alice@example.com\r\n"
+          "X-Email: alice@example.com\r\nX-Key: AKIAIOSFODNN7EXAMPLE\r\n"
+          "X-Other-Key: AKIAIOSFODNN7EXAMPLE\r\n\r\n");
+    findings_free();
+    CHECK_EQ(engine_run_detector(&detector_http, &http_flow, c.steps, c.n, 0), 0);
+    findings_text(whole_text, sizeof whole_text);
+    CHECK(has(whole_text, "X-User"));
+    CHECK(has(whole_text, "X-Email"));
+    CHECK(has(whole_text, "X-Key:aws-access-key-id"));
+    CHECK(has(whole_text, "X-Other-Key:aws-access-key-id"));
+}
+
 /* Not HTTP: nothing is reported. */
 static void test_not_http(void)
 {
@@ -379,6 +397,7 @@ int main(void)
     RUN(test_connect_upgrade);
     RUN(test_large_body);
     RUN(test_oversized_header);
+    RUN(test_same_value_two_headers);
     RUN(test_not_http);
     RUN(test_plain);
     engine_free();

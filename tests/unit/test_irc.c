@@ -81,12 +81,16 @@ static void test_channel_keys(void)
     conv_text(&c, DIR_TO_SERVER, "JOIN #ops,#public,#db ops-key-1,,db-key-22\r\n");
     conv_text(&c, DIR_TO_SERVER, "JOIN #lobby\r\n");
     conv_text(&c, DIR_TO_SERVER, "MODE #ops +lk 10 new-ops-key\r\nMODE bob +i\r\n");
+    /* member and list modes take a parameter too; a removed limit does not */
+    conv_text(&c, DIR_TO_SERVER, "MODE #db +ok alice db-key-33\r\n"
+                                 "MODE #db -l+bk *!*@bad.host db-key-444\r\n");
     conv_seal(&c);
     conv_check(&detector_irc, &fv, &c, NULL, 0);
     struct finding_view v;
     CHECK(conv_finding("irc.cleartext-password", &v));
-    CHECK_EQ(v.occurrences, 6);         /* three channels and their keys */
-    CHECK_EQ(v.distinct_secrets, 3);
+    CHECK_EQ(v.occurrences, 10);        /* five channel keys and their channels */
+    CHECK_EQ(v.distinct_secrets, 5);
+    CHECK(!conv_sample(&v, "channel-key", "(5 chars)"));    /* not the nick alice */
     CHECK(conv_sample(&v, "channel", "#ops"));
     CHECK(conv_sample(&v, "channel-key", "(9 chars)"));
     CHECK(!conv_sample(&v, "channel", "#public"));

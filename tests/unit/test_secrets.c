@@ -308,6 +308,47 @@ static int hits_same(const struct hits *a, const struct hits *b)
     return 1;
 }
 
+/* NUL-joined values (secrets_find_padded) find exactly what scanning each
+ * value on its own finds: a PEM header without its END line, a two-part
+ * JWT at a value's end, a card number cut over two values. */
+static void test_joined_values(void)
+{
+    static const char *const fixed[] = {
+        "-----BEGIN RSA PRIVATE KEY-----", "4111 1111 1111 1111",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0", "4111", "1111 1111 1111", "bob@example.com",
+        "AKIAIOSFODNN7EXAMPLE", "078-05-1120",
+    };
+    static char joined[8192 + SECRETS_PAD], one[2048];
+    for (int round = 0; round < 300; round++) {
+        struct hits each, all;
+        memset(&each, 0, sizeof each);
+        memset(&all, 0, sizeof all);
+        size_t len = 0;
+        int nvalues = 1 + (int)(rnd() % 12);
+        for (int k = 0; k < nvalues; k++) {
+            size_t vn;
+            if (rnd() % 2) {
+                const char *f = fixed[rnd() % ARRAY_LEN(fixed)];
+                vn = strlen(f);
+                memcpy(one, f, vn);
+            } else {
+                vn = fuzz_text(one, 64 + rnd() % 400);
+            }
+            secrets_find(guarded_copy(one, vn), vn, collect, &each);
+            memcpy(joined + len, one, vn);
+            len += vn;
+            joined[len++] = '\0';
+        }
+        memset(joined + len, 0, SECRETS_PAD);
+        secrets_find_padded(guarded_copy(joined, len - 1 + SECRETS_PAD), len - 1, collect, &all);
+        CHECK(hits_equal(&each, &all));
+        if (!hits_equal(&each, &all)) {
+            fprintf(stderr, "  round %d: each %zu hits, joined %zu\n", round, each.n, all.n);
+            break;
+        }
+    }
+}
+
 /* The memo of short values replays exactly what a scan finds: the same
  * matches, kinds, offsets and values (read from the bytes now scanned, or
  * the digits of a grouped card kept with the entry), padded or not; values
@@ -439,6 +480,7 @@ int main(void)
     RUN(test_private_key);
     RUN(test_email);
     RUN(test_vector_same_as_bytes);
+    RUN(test_joined_values);
     RUN(test_memo_same_as_scan);
     RUN(test_stream_segmentation);
     RUN(test_long_token);
