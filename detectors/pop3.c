@@ -6,8 +6,9 @@
  * replies ended by a line holding only "."), RFC 2449 (CAPA), RFC 2595 4
  * (STLS) and RFC 5034 (AUTH with SASL, "+ " continuations).  Lines come
  * from detectors/textline.c, SASL decoding too.  The mail itself (RETR,
- * TOP) goes through the secrets and PII scanner a line at a time, so card
- * numbers, keys or tokens in fetched mail are found.  Left out:
+ * TOP) streams through the secrets and PII scanner, dot-unstuffed, so card
+ * numbers, keys or tokens in fetched mail are found; commands a client
+ * pipelines are matched to their replies in order.  Left out:
  * POP3S on port 995 (TLS from the first byte: detectors/tls.c).
  */
 #include "detector.h"
@@ -27,14 +28,20 @@ enum pop3_multi {
     MULTI_NONE = 0,     /* a one-line reply */
     MULTI_CAPA,         /* the capability list: look for STLS */
     MULTI_SKIP,         /* a listing: pass over to "." */
-    MULTI_MAIL,         /* a message (RETR, TOP): each line to the scanner */
+    MULTI_MAIL,         /* a message (RETR, TOP): streamed to the scanner */
 };
+
+/* Commands sent and not answered yet (a client may pipeline, RFC 2449 6.6):
+ * the reply to each says what its "+OK" opens. */
+#define POP3_PENDING    16u
 
 struct pop3_state {
     struct textline_reader rd[2];
     struct textline_sasl sasl;
-    uint8_t next_multi;     /* enum pop3_multi of the last command */
+    uint8_t pending[POP3_PENDING];  /* enum pop3_multi of each unanswered command */
+    uint8_t npending;
     uint8_t in_multi;       /* enum pop3_multi being read */
+    struct secrets_stream mail;     /* the message being read */
     bool pop3_seen;
     bool offered;           /* CAPA listed STLS */
     bool requested;         /* the client sent STLS */
@@ -68,6 +75,27 @@ static void pop3_check_not_used(struct det_ctx *ctx, struct pop3_state *st,
     textline_starttls_not_used(ctx, "POP3", "STLS", l->p, l->len);
 }
 
+/* A command sent: its reply comes after those of the commands before it. */
+static void pop3_push(struct pop3_state *st, uint8_t multi)
+{
+    if (st->npending == POP3_PENDING) {
+        /* more unanswered than any client pipelines: forget the oldest */
+        memmove(st->pending, st->pending + 1, POP3_PENDING - 1);
+        st->npending--;
+    }
+    st->pending[st->npending++] = multi;
+}
+
+/* A status reply: it answers the oldest unanswered command. */
+static uint8_t pop3_pop(struct pop3_state *st)
+{
+    if (st->npending == 0)
+        return MULTI_NONE;      /* the greeting, or a command we did not see */
+    uint8_t multi = st->pending[0];
+    memmove(st->pending, st->pending + 1, --st->npending);
+    return multi;
+}
+
 /* One client line: a command, or a SASL response while AUTH runs. */
 static void pop3_command(struct det_ctx *ctx, struct pop3_state *st, const struct textline *l)
 {
@@ -80,7 +108,7 @@ static void pop3_command(struct det_ctx *ctx, struct pop3_state *st, const struc
     struct cursor c = cursor_init(l->p, l->len);
     const uint8_t *verb, *arg;
     size_t vlen = textline_word(&c, &verb);
-    st->next_multi = MULTI_NONE;
+    uint8_t multi = MULTI_NONE;
     if (textline_is(verb, vlen, "USER")) {
         size_t alen = textline_rest(&c, &arg);
         pop3_is_pop3(ctx, st);
@@ -108,7 +136,7 @@ static void pop3_command(struct det_ctx *ctx, struct pop3_state *st, const struc
         size_t mlen = textline_word(&c, &arg);
         size_t irlen = textline_word(&c, &ir);
         if (mlen == 0) {
-            st->next_multi = MULTI_SKIP;    /* "AUTH" alone lists the mechanisms */
+            pop3_push(st, MULTI_SKIP);     /* "AUTH" alone lists the mechanisms */
             return;
         }
         pop3_is_pop3(ctx, st);
@@ -119,14 +147,15 @@ static void pop3_command(struct det_ctx *ctx, struct pop3_state *st, const struc
     } else if (textline_is(verb, vlen, "STLS")) {
         st->requested = true;
     } else if (textline_is(verb, vlen, "CAPA")) {
-        st->next_multi = MULTI_CAPA;
+        multi = MULTI_CAPA;
     } else if (textline_is(verb, vlen, "RETR") || textline_is(verb, vlen, "TOP")) {
-        st->next_multi = MULTI_MAIL;
+        multi = MULTI_MAIL;
     } else if (textline_is(verb, vlen, "LIST") || textline_is(verb, vlen, "UIDL")) {
         const uint8_t *msg;
         /* with a message number the reply is one line */
-        st->next_multi = textline_word(&c, &msg) == 0 ? MULTI_SKIP : MULTI_NONE;
+        multi = textline_word(&c, &msg) == 0 ? MULTI_SKIP : MULTI_NONE;
     }
+    pop3_push(st, multi);
 }
 
 /* One server line. */
@@ -134,22 +163,29 @@ static void pop3_reply(struct det_ctx *ctx, struct pop3_state *st, const struct 
 {
     if (st->in_multi != MULTI_NONE) {
         if (l->len == 1 && l->p[0] == '.') {
+            if (st->in_multi == MULTI_MAIL)
+                secrets_stream_end(ctx, &st->mail, DIR_TO_CLIENT, "mail");
             st->in_multi = MULTI_NONE;
             return;
         }
-        if (st->in_multi == MULTI_CAPA && textline_is(l->p, l->len, "STLS"))
+        if (st->in_multi == MULTI_CAPA && textline_is(l->p, l->len, "STLS")) {
             st->offered = true;
-        else if (st->in_multi == MULTI_MAIL)
-            secrets_scan(ctx, DIR_TO_CLIENT, "mail", l->p, l->len);
+        } else if (st->in_multi == MULTI_MAIL) {
+            /* the message as one text (a key's lines together), dot-unstuffed */
+            size_t cut = l->len >= 2 && l->p[0] == '.' && l->p[1] == '.';
+            secrets_stream_feed(ctx, &st->mail, DIR_TO_CLIENT, "mail", l->p + cut,
+                                l->len - cut);
+            secrets_stream_feed(ctx, &st->mail, DIR_TO_CLIENT, "mail",
+                                (const uint8_t *)"\n", 1);
+        }
         return;
     }
     if (textline_starts(l->p, l->len, "+OK")) {
         pop3_is_pop3(ctx, st);
-        st->in_multi = st->next_multi;
-        st->next_multi = MULTI_NONE;
+        st->in_multi = pop3_pop(st);
     } else if (textline_starts(l->p, l->len, "-ERR")) {
         pop3_is_pop3(ctx, st);
-        st->next_multi = MULTI_NONE;
+        (void)pop3_pop(st);
         st->sasl.mech = TL_SASL_NONE;   /* a refused AUTH ends the exchange */
     }
 }
@@ -177,6 +213,16 @@ static void pop3_on_gap(struct det_ctx *ctx, enum dir d, uint64_t len)
     struct pop3_state *st = ctx->state;
     (void)len;
     st->rd[d].skipping = true;      /* read on from the next line end */
+    if (d == DIR_TO_CLIENT && st->in_multi == MULTI_MAIL)
+        secrets_stream_end(ctx, &st->mail, DIR_TO_CLIENT, "mail");   /* nothing across it */
+}
+
+/* A message cut by the end of the capture: decide its last bytes. */
+static void pop3_on_end(struct det_ctx *ctx)
+{
+    struct pop3_state *st = ctx->state;
+    if (st->in_multi == MULTI_MAIL)
+        secrets_stream_end(ctx, &st->mail, DIR_TO_CLIENT, "mail");
 }
 
 /* nDPI "POP3", or the usual port with a "+OK" greeting. */
@@ -204,4 +250,5 @@ const struct detector detector_pop3 = {
     .wants      = pop3_wants,               /* nDPI POP3, or +OK on port 110 */
     .on_data    = pop3_on_data,             /* one line per call */
     .on_gap     = pop3_on_gap,              /* resync at the next line */
+    .on_end     = pop3_on_end,              /* the scanner's held bytes of a message */
 };

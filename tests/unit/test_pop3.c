@@ -59,6 +59,33 @@ static void test_retr_scanned(void)
     conv_free(&c);
 }
 
+/* A client that pipelines RETR 1, LIST 1, RETR 2 (RFC 2449 PIPELINING):
+ * each reply is matched to its command, both messages are scanned, the
+ * one-line LIST answer is not taken for a message; a private key split
+ * over lines, one of them dot-stuffed, is one key. */
+static void test_pipelined(void)
+{
+    struct conv c = { 0 };
+    struct flow_view fv = conv_view(6, 110, "POP3");
+    conv_text(&c, DIR_TO_CLIENT, "+OK ready\r\n");
+    conv_text(&c, DIR_TO_SERVER, "RETR 1\r\nLIST 1\r\nRETR 2\r\n");
+    conv_text(&c, DIR_TO_CLIENT, "+OK\r\nSubject: a\r\n\r\ncard 4111 1111 1111 1111\r\n.\r\n"
+                                 "+OK 1 120\r\n"
+                                 "+OK\r\nSubject: b\r\n\r\n-----BEGIN RSA PRIVATE KEY-----\r\n"
+                                 "..MIIEowIBAAKCAQEA\r\n-----END RSA PRIVATE KEY-----\r\n.\r\n");
+    conv_text(&c, DIR_TO_SERVER, "QUIT\r\n");
+    conv_text(&c, DIR_TO_CLIENT, "+OK bye\r\n");
+    conv_seal(&c);
+    conv_check(&detector_pop3, &fv, &c, NULL, 0);
+    struct finding_view v;
+    CHECK(conv_finding("pii.card-number", &v));
+    CHECK_EQ(v.occurrences, 1);
+    CHECK(conv_finding("secret.private-key", &v));
+    CHECK_EQ(v.occurrences, 1);
+    CHECK(conv_sample(&v, "mail", "(79 chars)"));    /* the block whole, unstuffed */
+    conv_free(&c);
+}
+
 /* APOP, then AUTH PLAIN on its own line, then XOAUTH2 with an initial
  * response, with STLS offered in CAPA. */
 static void test_apop_auth(void)
@@ -128,6 +155,7 @@ int main(void)
     RUN(test_user_pass);
     RUN(test_apop_auth);
     RUN(test_retr_scanned);
+    RUN(test_pipelined);
     RUN(test_stls);
     RUN(test_wants);
     return unit_done("test_pop3");
