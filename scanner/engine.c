@@ -338,16 +338,18 @@ static bool hold_add(struct hold *h, const uint8_t *p, uint32_t n, uint64_t pkt_
 }
 
 /* Records len bytes lost in a held direction, after its last chunk (a
- * zero-length chunk carries a gap before any byte). */
-static void hold_gap(struct hold *h, uint32_t len)
+ * zero-length chunk carries a gap before any byte).  False when out of
+ * memory (the caller decides the flow and signals the gap directly). */
+static bool hold_gap(struct hold *h, uint32_t len)
 {
     if (!hold_chunks(h))
-        return;     /* out of memory: the hole goes unsignalled, as nothing is held */
+        return false;
     if (h->nchunks == 0) {
         memset(&h->chunk[0], 0, sizeof h->chunk[0]);
         h->nchunks = 1;
     }
     h->chunk[h->nchunks - 1].gap += len;
+    return true;
 }
 
 /* Replays both holds to the detectors, in packet order. */
@@ -648,8 +650,9 @@ static void sink_gap(void *arg, uint32_t len)
     struct sink_arg *a = arg;
     struct flow *f = a->flow;
     if (!f->decided) {
-        hold_gap(&f->hold[a->dir], len);
-        return;
+        if (hold_gap(&f->hold[a->dir], len))
+            return;
+        flow_giveup(f);     /* out of memory: decide now, tell the detectors */
     }
     flow_gap(f, a->dir, len);
 }
