@@ -148,6 +148,7 @@ static void ldap_bind(struct det_ctx *ctx, struct ldap_state *st, struct cursor 
 static void ldap_search_entry(struct det_ctx *ctx, struct ldap_state *st, struct cursor *c)
 {
     static uint8_t joined[LDAP_MSG_MAX + SECRETS_PAD];
+    struct secrets_values entry = { joined, LDAP_MSG_MAX, 0 };
     uint8_t tag;
     uint32_t len;
     if (!cur_ber(c, &tag, &len) || tag != 0x04)
@@ -156,13 +157,16 @@ static void ldap_search_entry(struct det_ctx *ctx, struct ldap_state *st, struct
     size_t dn_len = len;
     if (dn == NULL)
         return;
-    if (dn_len == 0 && textline_contains(cur_ptr(c), cur_left(c), LDAP_STARTTLS_OID))
-        st->offered = true;         /* the root DSE lists StartTLS */
+    if (dn_len == 0) {
+        /* the root DSE: server facts, not directory data */
+        if (textline_contains(cur_ptr(c), cur_left(c), LDAP_STARTTLS_OID))
+            st->offered = true;     /* it lists StartTLS */
+        return;
+    }
     const uint8_t *ap;
     if (!cur_ber(c, &tag, &len) || tag != 0x30 || (ap = cur_take(c, len)) == NULL)
         return;
     struct cursor attrs = cursor_init(ap, len);
-    size_t n = 0;
     while (cur_left(&attrs) > 0) {
         if (!cur_ber(&attrs, &tag, &len) || tag != 0x30)
             break;
@@ -180,19 +184,11 @@ static void ldap_search_entry(struct det_ctx *ctx, struct ldap_state *st, struct
             if (!cur_ber(&vals, &tag, &len) || tag != 0x04)
                 break;
             const uint8_t *v = cur_take(&vals, len);
-            if (v == NULL || n + len + 1 > LDAP_MSG_MAX)
+            if (v == NULL || !secrets_values_add(&entry, v, len))
                 break;
-            memcpy(joined + n, v, len);
-            n += len;
-            joined[n++] = '\0';
         }
     }
-    if (dn_len == 0)
-        return;                     /* the root DSE: server facts, not directory data */
-    if (n > 0) {
-        memset(joined + n, 0, SECRETS_PAD);
-        secrets_scan_padded(ctx, DIR_TO_CLIENT, "entry", joined, n - 1);
-    }
+    secrets_scan_values(ctx, DIR_TO_CLIENT, "entry", &entry);
     if (!st->bound && !st->session_done) {
         st->session_done = true;
         detector_emit(ctx, &rule_session, DIR_TO_CLIENT, "dn", dn, dn_len, EV_TEXT);

@@ -1059,8 +1059,8 @@ static const struct rule rule_resultset = {
 static int mysql_row_values(struct det_ctx *ctx, const uint8_t *p, size_t n, bool truncated)
 {
     static uint8_t joined[MYSQL_PEEK_MAX + SECRETS_PAD];
+    struct secrets_values row = { joined, MYSQL_PEEK_MAX, 0 };
     struct cursor c = cursor_init(p, n);
-    size_t len = 0;
     int values = 0;
     while (cur_left(&c) > 0) {
         uint8_t b = cur_ptr(&c)[0];
@@ -1082,18 +1082,10 @@ static int mysql_row_values(struct det_ctx *ctx, const uint8_t *p, size_t n, boo
                 return -1;
             break;
         }
-        if (len + vn < MYSQL_PEEK_MAX) {
-            memcpy(joined + len, v, vn);
-            len += vn;
-            joined[len++] = '\0';
-        }
+        (void)secrets_values_add(&row, v, vn);     /* always fits: see above */
         values++;
     }
-    if (len > 0) {
-        /* the last separator and the padding the scanner may read: zeros */
-        memset(joined + len, 0, SECRETS_PAD);
-        secrets_scan_padded(ctx, DIR_TO_CLIENT, "row", joined, len - 1);
-    }
+    secrets_scan_values(ctx, DIR_TO_CLIENT, "row", &row);
     return values;
 }
 

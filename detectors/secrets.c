@@ -1294,10 +1294,25 @@ void secrets_scan(struct det_ctx *ctx, enum dir d, const char *field,
     sc_scan(ctx, d, field, p, n, false);
 }
 
-void secrets_scan_padded(struct det_ctx *ctx, enum dir d, const char *field,
-                         const uint8_t *p, size_t n)
+bool secrets_values_add(struct secrets_values *v, const uint8_t *p, size_t n)
 {
-    sc_scan(ctx, d, field, p, n, true);
+    if (n >= v->cap - v->len)
+        return false;
+    memcpy(v->buf + v->len, p, n);
+    v->len += n;
+    v->buf[v->len++] = '\0';
+    return true;
+}
+
+void secrets_scan_values(struct det_ctx *ctx, enum dir d, const char *field,
+                         struct secrets_values *v)
+{
+    if (v->len == 0)
+        return;
+    /* the last separator and the padding the scanner may read: zeros */
+    memset(v->buf + v->len, 0, SECRETS_PAD);
+    sc_scan(ctx, d, field, v->buf, v->len - 1, true);
+    v->len = 0;
 }
 
 void secrets_stream_feed(struct det_ctx *ctx, struct secrets_stream *s, enum dir d,

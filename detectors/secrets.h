@@ -111,10 +111,19 @@ unsigned secrets_use_vector(unsigned width);
  * keys, so the report says which key it was). */
 void secrets_scan(struct det_ctx *ctx, enum dir d, const char *field,
                   const uint8_t *p, size_t n);
-/* secrets_scan() of NUL-joined values followed by SECRETS_PAD zero bytes
- * (secrets_find_padded()). */
-void secrets_scan_padded(struct det_ctx *ctx, enum dir d, const char *field,
-                         const uint8_t *p, size_t n);
+/* The values of one record (a database row, a directory entry), gathered
+ * for one scan: buf holds cap bytes plus SECRETS_PAD, owned by the caller. */
+struct secrets_values {
+    uint8_t *buf;
+    size_t cap;
+    size_t len;                 /* start at 0 */
+};
+/* Appends a value and its NUL; false (nothing added) when it does not fit. */
+bool secrets_values_add(struct secrets_values *v, const uint8_t *p, size_t n);
+/* Scans the values gathered (secrets_find_padded(): no match crosses from
+ * one value into the next) as secrets_scan() does, then empties v. */
+void secrets_scan_values(struct det_ctx *ctx, enum dir d, const char *field,
+                         struct secrets_values *v);
 
 /* Streaming state for one direction of one stream: zero it to start.  It
  * holds the last bytes whose decision still waits for their lookahead. */
