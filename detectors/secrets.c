@@ -1273,17 +1273,22 @@ static void sc_scan(struct det_ctx *ctx, enum dir d, const char *field, const ui
                     size_t n, bool padded)
 {
     struct sc_emit e = { ctx, d, field };
+    if (n == 0 || n > SC_MEMO_LEN) {
+        sc_find_plain(p, n, padded, sc_emit, &e);   /* the memo keeps short values only */
+        return;
+    }
     struct sc_owner who;
     memset(&who, 0, sizeof who);
     const char *f = field != NULL ? field : "";
-    if (ctx->flow != NULL && strlen(f) < sizeof who.field) {
+    size_t flen = strlen(f);
+    if (ctx->flow != NULL && flen < sizeof who.field) {
         who.set = true;
         who.epoch = findings_epoch();
         who.transport = ctx->flow->transport;
         who.port = ctx->flow->server_port;
         who.server = ctx->flow->server;
         who.d = d;
-        memcpy(who.field, f, strlen(f) + 1);
+        memcpy(who.field, f, flen + 1);
     }
     sc_find_memo(p, n, padded, sc_emit, &e, &who, sc_again);
 }
