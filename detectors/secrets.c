@@ -1048,24 +1048,52 @@ struct sc_memo_hit {
 /* Where an entry's matches were stated last: a server endpoint (the key
  * of their findings, with the rule), a field and a direction. */
 struct sc_owner {
-    bool set;                   /* false: not a detector's scan, or a field too long */
     uint64_t epoch;             /* findings_epoch() when stated */
-    uint8_t transport;
-    uint16_t port;
     struct ipaddr server;
-    enum dir d;
+    uint16_t port;
+    uint8_t transport;
+    uint8_t d;
+    bool set;                   /* false: not a detector's scan, or a field too long */
     char field[48];             /* the field's text (callers build some in a buffer) */
 };
 
-static bool sc_owner_same(const struct sc_owner *a, const struct sc_owner *b)
+/* Who asks for a scan: a flow (NULL for none), a direction and a field.
+ * Only copied into an entry (struct sc_owner) when it changes. */
+struct sc_who {
+    const struct flow_view *flow;
+    enum dir d;
+    const char *field;
+};
+
+static bool sc_owner_is(const struct sc_owner *o, const struct sc_who *w)
 {
-    return a->set && b->set && a->epoch == b->epoch && a->transport == b->transport &&
-           a->port == b->port && a->d == b->d && strcmp(a->field, b->field) == 0 &&
-           addr_cmp(&a->server, &b->server) == 0;
+    const struct flow_view *f = w->flow;
+    return o->set && f != NULL && o->epoch == findings_epoch() && o->d == w->d &&
+           o->port == f->server_port && o->transport == f->transport &&
+           memcmp(&o->server, &f->server, sizeof o->server) == 0 &&
+           strcmp(o->field, w->field) == 0;
 }
 
+static void sc_owner_set(struct sc_owner *o, const struct sc_who *w)
+{
+    size_t flen = w->flow != NULL ? strlen(w->field) : sizeof o->field;
+    if (flen >= sizeof o->field) {
+        o->set = false;
+        return;
+    }
+    o->set = true;
+    o->epoch = findings_epoch();
+    o->server = w->flow->server;
+    o->port = w->flow->server_port;
+    o->transport = w->flow->transport;
+    o->d = (uint8_t)w->d;
+    memcpy(o->field, w->field, flen + 1);
+}
+
+/* An entry.  Its key is in sc_memo_keys, so that a lookup reads the
+ * entry's own lines only when the key matches; what a hit reads comes
+ * first, in the order it reads it. */
 struct sc_memo {
-    uint64_t key;               /* hash of the bytes; 0: empty */
     uint16_t n;
     uint8_t nhits;
     struct sc_owner owner;
@@ -1074,6 +1102,7 @@ struct sc_memo {
 };
 
 static struct sc_memo *sc_memo;     /* 2 * SC_MEMO_SETS entries, on first use */
+static uint64_t *sc_memo_keys;      /* their keys (a hash of the bytes; 0: empty) */
 static uint8_t *sc_memo_old;        /* per set: which entry was used less recently */
 static uint64_t sc_memo_hits, sc_memo_misses;
 
@@ -1147,7 +1176,7 @@ static uint64_t sc_memo_key(const uint8_t *p, size_t n)
     if (crc < 0)
         crc = __builtin_cpu_supports("sse4.2") ? 1 : 0;
     if (crc)
-        return (sc_memo_crc(p, n) * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)n << 1) ^ 1;
+        return ((sc_memo_crc(p, n) * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)n << 1)) | 1;
 #else
     (void)crc;
 #endif
@@ -1167,56 +1196,58 @@ static void sc_find_plain(const uint8_t *p, size_t n, bool padded, secrets_cb cb
  * its facts (same rule, server, field and value) are in those findings
  * already; anything else goes through cb. */
 static void sc_find_memo(const uint8_t *p, size_t n, bool padded, secrets_cb cb, void *arg,
-                         const struct sc_owner *who, sc_again_fn again)
+                         const struct sc_who *who, sc_again_fn again)
 {
     if (n == 0 || n > SC_MEMO_LEN) {
         sc_find_plain(p, n, padded, cb, arg);
         return;
     }
     if (sc_memo == NULL) {
-        sc_memo = calloc(2 * SC_MEMO_SETS, sizeof *sc_memo);
+        sc_memo = malloc(2 * SC_MEMO_SETS * sizeof *sc_memo);
+        sc_memo_keys = calloc(2 * SC_MEMO_SETS, sizeof *sc_memo_keys);
         sc_memo_old = calloc(SC_MEMO_SETS, 1);
-        if (sc_memo == NULL || sc_memo_old == NULL) {
+        if (sc_memo == NULL || sc_memo_keys == NULL || sc_memo_old == NULL) {
             secrets_memo_free();
             sc_find_plain(p, n, padded, cb, arg);
             return;
         }
     }
-    static const struct sc_owner nobody;
+    static const struct sc_who nobody = { NULL, DIR_TO_SERVER, "" };
     if (who == NULL)
         who = &nobody;
     uint64_t key = sc_memo_key(p, n);
     size_t set = (size_t)(key >> 40) & (SC_MEMO_SETS - 1);
-    struct sc_memo *e = &sc_memo[2 * set];
-    unsigned way = e[1].key == key && e[1].n == n;
-    e += way;
-    if (e->key == key && e->n == n && memcmp(e->bytes, p, n) == 0) {
+    uint64_t *k = &sc_memo_keys[2 * set];
+    unsigned way = k[1] == key;
+    struct sc_memo *e = &sc_memo[2 * set + way];
+    if (k[way] == key && e->n == n && memcmp(e->bytes, p, n) == 0) {
         sc_memo_old[set] = (uint8_t)!way;
         sc_memo_hits++;
-        bool same = again != NULL && sc_owner_same(&e->owner, who);
-        for (unsigned k = 0; k < e->nhits; k++) {
-            const struct sc_memo_hit *h = &e->hit[k];
+        bool same = again != NULL && sc_owner_is(&e->owner, who);
+        for (unsigned i = 0; i < e->nhits; i++) {
+            const struct sc_memo_hit *h = &e->hit[i];
             if (same && again(arg, h->rule))
                 continue;
             struct secrets_match m = { h->rule, h->kind, h->own ? h->own_bytes : p + h->off,
                                        h->len, h->off };
             cb(arg, &m);
         }
-        e->owner = *who;
+        if (!same)
+            sc_owner_set(&e->owner, who);
         return;
     }
     sc_memo_misses++;
     way = sc_memo_old[set];
     e = &sc_memo[2 * set + way];
     sc_memo_old[set] = (uint8_t)!way;
-    e->key = 0;
+    k[way] = 0;
     e->nhits = 0;
     struct sc_record r = { cb, arg, p, n, e, true };
     sc_find_plain(p, n, padded, sc_record, &r);
     if (r.keep) {
-        e->key = key;
+        k[way] = key;
         e->n = (uint16_t)n;
-        e->owner = *who;
+        sc_owner_set(&e->owner, who);
         memcpy(e->bytes, p, n);
     }
 }
@@ -1235,8 +1266,10 @@ void secrets_memo_stats(uint64_t *hits, uint64_t *misses)
 void secrets_memo_free(void)
 {
     free(sc_memo);
+    free(sc_memo_keys);
     free(sc_memo_old);
     sc_memo = NULL;
+    sc_memo_keys = NULL;
     sc_memo_old = NULL;
     sc_memo_hits = sc_memo_misses = 0;
 }
@@ -1273,23 +1306,7 @@ static void sc_scan(struct det_ctx *ctx, enum dir d, const char *field, const ui
                     size_t n, bool padded)
 {
     struct sc_emit e = { ctx, d, field };
-    if (n == 0 || n > SC_MEMO_LEN) {
-        sc_find_plain(p, n, padded, sc_emit, &e);   /* the memo keeps short values only */
-        return;
-    }
-    struct sc_owner who;
-    memset(&who, 0, sizeof who);
-    const char *f = field != NULL ? field : "";
-    size_t flen = strlen(f);
-    if (ctx->flow != NULL && flen < sizeof who.field) {
-        who.set = true;
-        who.epoch = findings_epoch();
-        who.transport = ctx->flow->transport;
-        who.port = ctx->flow->server_port;
-        who.server = ctx->flow->server;
-        who.d = d;
-        memcpy(who.field, f, flen + 1);
-    }
+    struct sc_who who = { ctx->flow, d, field != NULL ? field : "" };
     sc_find_memo(p, n, padded, sc_emit, &e, &who, sc_again);
 }
 
