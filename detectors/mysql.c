@@ -1039,6 +1039,28 @@ static const struct rule rule_resultset = {
     .compliance = COMPLIANCE_SENSITIVE,
 };
 
+/* Where in the text row p..n lies byte off of the values gathered from it
+ * (mysql_row_values() below): n + 1 when it lies in none. */
+static size_t mysql_row_where(const uint8_t *p, size_t n, size_t off)
+{
+    struct cursor c = cursor_init(p, n);
+    size_t at = 0;      /* where the value's bytes start among the gathered */
+    while (cur_left(&c) > 0) {
+        size_t vn;
+        if (cur_ptr(&c)[0] == 0xfb) {
+            cur_skip(&c, 1);
+            continue;
+        }
+        const uint8_t *v = mysql_lenenc_str(&c, &vn);
+        if (v == NULL)
+            break;
+        if (off <= at + vn)
+            return (size_t)(v - p) + (off - at);
+        at += vn + 1;
+    }
+    return n + 1;
+}
+
 /*
  * Walks the values of a text result row: each a lenenc string, or 0xfb for
  * NULL.  Returns how many values it saw, or -1 when the packet is not such
@@ -1058,6 +1080,9 @@ static const struct rule rule_resultset = {
  */
 static int mysql_row_values(struct det_ctx *ctx, const uint8_t *p, size_t n, bool truncated)
 {
+    /* a row met before (the same query run again) is stated from the memo */
+    if (!truncated && secrets_scan_again(ctx, DIR_TO_CLIENT, "row", p, n, mysql_row_where))
+        return 1;
     static uint8_t joined[MYSQL_PEEK_MAX + SECRETS_PAD];
     struct secrets_values row = { joined, MYSQL_PEEK_MAX, 0 };
     struct cursor c = cursor_init(p, n);
@@ -1085,7 +1110,10 @@ static int mysql_row_values(struct det_ctx *ctx, const uint8_t *p, size_t n, boo
         (void)secrets_values_add(&row, v, vn);     /* always fits: see above */
         values++;
     }
-    secrets_scan_values(ctx, DIR_TO_CLIENT, "row", &row);
+    if (truncated)
+        secrets_scan_values(ctx, DIR_TO_CLIENT, "row", &row);
+    else
+        secrets_scan_record(ctx, DIR_TO_CLIENT, "row", &row, p, n, mysql_row_where);
     return values;
 }
 

@@ -1096,17 +1096,26 @@ static void sc_owner_set(struct sc_owner *o, const struct sc_who *w)
 struct sc_memo {
     uint16_t n;
     uint8_t nhits;
+    uintptr_t ns;               /* how the bytes were scanned: SC_NS_* or a where() */
     struct sc_owner owner;
     uint8_t bytes[SC_MEMO_LEN];
     struct sc_memo_hit hit[SC_MEMO_HITS];
 };
+
+/* Entries of the same bytes scanned differently differ: plain, as values
+ * joined by NULs, or as the record a where() function maps joined values
+ * into (the function's address is the namespace). */
+#define SC_NS_PLAIN     ((uintptr_t)0)
+#define SC_NS_PADDED    ((uintptr_t)1)
 
 static struct sc_memo *sc_memo;     /* 2 * SC_MEMO_SETS entries, on first use */
 static uint64_t *sc_memo_keys;      /* their keys (a hash of the bytes; 0: empty) */
 static uint8_t *sc_memo_old;        /* per set: which entry was used less recently */
 static uint64_t sc_memo_hits, sc_memo_misses;
 
-/* Forwards each match of a scan being remembered and records it in e. */
+/* Forwards each match of a scan being remembered and records it in e.
+ * With where, p..n are values gathered from src and the entry keeps where
+ * in src each match lies. */
 struct sc_record {
     secrets_cb cb;
     void *arg;
@@ -1114,6 +1123,9 @@ struct sc_record {
     size_t n;
     struct sc_memo *e;
     bool keep;
+    secrets_where_fn where;
+    const uint8_t *src;
+    size_t src_n;
 };
 
 static void sc_record(void *arg, const struct secrets_match *m)
@@ -1129,18 +1141,24 @@ static void sc_record(void *arg, const struct secrets_match *m)
     struct sc_memo_hit *h = &r->e->hit[r->e->nhits++];
     h->rule = m->rule;
     h->kind = m->kind;
-    h->off = (uint16_t)m->offset;
     h->len = (uint16_t)m->len;
     uintptr_t v = (uintptr_t)m->value, lo = (uintptr_t)r->p;
     h->own = !(v >= lo && v + m->len <= lo + r->n);
+    size_t off = h->own ? m->offset : v - lo;
+    if (r->where != NULL) {
+        off = r->where(r->src, r->src_n, off);
+        if (off > r->src_n || (!h->own && m->len > r->src_n - off)) {
+            r->keep = false;    /* cannot be: do not remember it */
+            return;
+        }
+    }
+    h->off = (uint16_t)off;
     if (h->own) {
         if (m->len > sizeof h->own_bytes) {
             r->keep = false;
             return;
         }
         memcpy(h->own_bytes, m->value, m->len);
-    } else {
-        h->off = (uint16_t)(v - lo);
     }
 }
 
@@ -1191,65 +1209,112 @@ static void sc_find_plain(const uint8_t *p, size_t n, bool padded, secrets_cb cb
         secrets_find(p, n, cb, arg);
 }
 
-/* The memo.  With who and again: a value whose matches were stated last to
- * the same server, field and direction is counted through again(), since
- * its facts (same rule, server, field and value) are in those findings
- * already; anything else goes through cb. */
+static bool sc_memo_ready(void)
+{
+    if (sc_memo != NULL)
+        return true;
+    sc_memo = malloc(2 * SC_MEMO_SETS * sizeof *sc_memo);
+    sc_memo_keys = calloc(2 * SC_MEMO_SETS, sizeof *sc_memo_keys);
+    sc_memo_old = calloc(SC_MEMO_SETS, 1);
+    if (sc_memo == NULL || sc_memo_keys == NULL || sc_memo_old == NULL) {
+        secrets_memo_free();
+        return false;
+    }
+    return true;
+}
+
+/* The entry of bytes p..n scanned in namespace ns, or NULL; *key and *set
+ * say where it would go. */
+static void sc_memo_slot(const uint8_t *p, size_t n, uintptr_t ns, uint64_t *key, size_t *set)
+{
+    uint64_t k = sc_memo_key(p, n) ^ ((uint64_t)ns * 0xff51afd7ed558ccdULL);
+    *key = k | 1;
+    *set = (size_t)(*key >> 40) & (SC_MEMO_SETS - 1);
+}
+
+static struct sc_memo *sc_memo_get(const uint8_t *p, size_t n, uintptr_t ns,
+                                   uint64_t *key, size_t *set)
+{
+    sc_memo_slot(p, n, ns, key, set);
+    uint64_t k = *key;
+    size_t s = *set;
+    const uint64_t *keys = &sc_memo_keys[2 * s];
+    unsigned way = keys[1] == k;
+    struct sc_memo *e = &sc_memo[2 * s + way];
+    if (keys[way] == k && e->n == n && e->ns == ns && memcmp(e->bytes, p, n) == 0) {
+        sc_memo_old[s] = (uint8_t)!way;
+        sc_memo_hits++;
+        return e;
+    }
+    sc_memo_misses++;
+    return NULL;
+}
+
+/* States the matches of entry e for bytes p (what its offsets refer to).
+ * With who and again: a value whose matches were stated last to the same
+ * server, field and direction is counted through again(), since its facts
+ * (same rule, server, field and value) are in those findings already;
+ * anything else goes through cb. */
+static void sc_memo_replay(struct sc_memo *e, const uint8_t *p, secrets_cb cb, void *arg,
+                           const struct sc_who *who, sc_again_fn again)
+{
+    bool same = again != NULL && sc_owner_is(&e->owner, who);
+    for (unsigned i = 0; i < e->nhits; i++) {
+        const struct sc_memo_hit *h = &e->hit[i];
+        if (same && again(arg, h->rule))
+            continue;
+        struct secrets_match m = { h->rule, h->kind, h->own ? h->own_bytes : p + h->off,
+                                   h->len, h->off };
+        cb(arg, &m);
+    }
+    if (!same)
+        sc_owner_set(&e->owner, who);
+}
+
+/* Scans p..n through cb (padded: as joined values) and remembers the
+ * matches under key in set: under the bytes themselves, or with where
+ * under src..src_n, the record the values were gathered from. */
+static void sc_memo_fill(const uint8_t *p, size_t n, bool padded, secrets_cb cb, void *arg,
+                         const struct sc_who *who, uint64_t key, size_t set,
+                         secrets_where_fn where, const uint8_t *src, size_t src_n)
+{
+    unsigned way = sc_memo_old[set];
+    struct sc_memo *e = &sc_memo[2 * set + way];
+    sc_memo_old[set] = (uint8_t)!way;
+    sc_memo_keys[2 * set + way] = 0;
+    e->nhits = 0;
+    struct sc_record r = { cb, arg, p, n, e, true, where, src, src_n };
+    sc_find_plain(p, n, padded, sc_record, &r);
+    if (!r.keep)
+        return;
+    const uint8_t *b = where != NULL ? src : p;
+    size_t bn = where != NULL ? src_n : n;
+    sc_memo_keys[2 * set + way] = key;
+    e->n = (uint16_t)bn;
+    e->ns = where != NULL ? (uintptr_t)where : padded ? SC_NS_PADDED : SC_NS_PLAIN;
+    sc_owner_set(&e->owner, who);
+    memcpy(e->bytes, b, bn);
+}
+
+static const struct sc_who sc_nobody = { NULL, DIR_TO_SERVER, "" };
+
+/* The memo: see above. */
 static void sc_find_memo(const uint8_t *p, size_t n, bool padded, secrets_cb cb, void *arg,
                          const struct sc_who *who, sc_again_fn again)
 {
-    if (n == 0 || n > SC_MEMO_LEN) {
+    if (n == 0 || n > SC_MEMO_LEN || !sc_memo_ready()) {
         sc_find_plain(p, n, padded, cb, arg);
         return;
     }
-    if (sc_memo == NULL) {
-        sc_memo = malloc(2 * SC_MEMO_SETS * sizeof *sc_memo);
-        sc_memo_keys = calloc(2 * SC_MEMO_SETS, sizeof *sc_memo_keys);
-        sc_memo_old = calloc(SC_MEMO_SETS, 1);
-        if (sc_memo == NULL || sc_memo_keys == NULL || sc_memo_old == NULL) {
-            secrets_memo_free();
-            sc_find_plain(p, n, padded, cb, arg);
-            return;
-        }
-    }
-    static const struct sc_who nobody = { NULL, DIR_TO_SERVER, "" };
     if (who == NULL)
-        who = &nobody;
-    uint64_t key = sc_memo_key(p, n);
-    size_t set = (size_t)(key >> 40) & (SC_MEMO_SETS - 1);
-    uint64_t *k = &sc_memo_keys[2 * set];
-    unsigned way = k[1] == key;
-    struct sc_memo *e = &sc_memo[2 * set + way];
-    if (k[way] == key && e->n == n && memcmp(e->bytes, p, n) == 0) {
-        sc_memo_old[set] = (uint8_t)!way;
-        sc_memo_hits++;
-        bool same = again != NULL && sc_owner_is(&e->owner, who);
-        for (unsigned i = 0; i < e->nhits; i++) {
-            const struct sc_memo_hit *h = &e->hit[i];
-            if (same && again(arg, h->rule))
-                continue;
-            struct secrets_match m = { h->rule, h->kind, h->own ? h->own_bytes : p + h->off,
-                                       h->len, h->off };
-            cb(arg, &m);
-        }
-        if (!same)
-            sc_owner_set(&e->owner, who);
-        return;
-    }
-    sc_memo_misses++;
-    way = sc_memo_old[set];
-    e = &sc_memo[2 * set + way];
-    sc_memo_old[set] = (uint8_t)!way;
-    k[way] = 0;
-    e->nhits = 0;
-    struct sc_record r = { cb, arg, p, n, e, true };
-    sc_find_plain(p, n, padded, sc_record, &r);
-    if (r.keep) {
-        k[way] = key;
-        e->n = (uint16_t)n;
-        sc_owner_set(&e->owner, who);
-        memcpy(e->bytes, p, n);
-    }
+        who = &sc_nobody;
+    uint64_t key;
+    size_t set;
+    struct sc_memo *e = sc_memo_get(p, n, padded ? SC_NS_PADDED : SC_NS_PLAIN, &key, &set);
+    if (e != NULL)
+        sc_memo_replay(e, p, cb, arg, who, again);
+    else
+        sc_memo_fill(p, n, padded, cb, arg, who, key, set, NULL, NULL, 0);
 }
 
 void secrets_find_memo(const uint8_t *p, size_t n, bool padded, secrets_cb cb, void *arg)
@@ -1334,6 +1399,40 @@ void secrets_scan_values(struct det_ctx *ctx, enum dir d, const char *field,
     /* the last separator and the padding the scanner may read: zeros */
     memset(v->buf + v->len, 0, SECRETS_PAD);
     sc_scan(ctx, d, field, v->buf, v->len - 1, true);
+    v->len = 0;
+}
+
+bool secrets_scan_again(struct det_ctx *ctx, enum dir d, const char *field,
+                        const uint8_t *src, size_t n, secrets_where_fn where)
+{
+    if (n == 0 || n > SC_MEMO_LEN || sc_memo == NULL)
+        return false;
+    uint64_t key;
+    size_t set;
+    struct sc_memo *e = sc_memo_get(src, n, (uintptr_t)where, &key, &set);
+    if (e == NULL)
+        return false;
+    struct sc_emit em = { ctx, d, field };
+    struct sc_who who = { ctx->flow, d, field != NULL ? field : "" };
+    sc_memo_replay(e, src, sc_emit, &em, &who, sc_again);
+    return true;
+}
+
+void secrets_scan_record(struct det_ctx *ctx, enum dir d, const char *field,
+                         struct secrets_values *v, const uint8_t *src, size_t n,
+                         secrets_where_fn where)
+{
+    if (n == 0 || n > SC_MEMO_LEN || v->len == 0 || !sc_memo_ready()) {
+        secrets_scan_values(ctx, d, field, v);
+        return;
+    }
+    memset(v->buf + v->len, 0, SECRETS_PAD);
+    uint64_t key;
+    size_t set;
+    sc_memo_slot(src, n, (uintptr_t)where, &key, &set);
+    struct sc_emit em = { ctx, d, field };
+    struct sc_who who = { ctx->flow, d, field != NULL ? field : "" };
+    sc_memo_fill(v->buf, v->len - 1, true, sc_emit, &em, &who, key, set, where, src, n);
     v->len = 0;
 }
 

@@ -125,6 +125,23 @@ bool secrets_values_add(struct secrets_values *v, const uint8_t *p, size_t n);
 void secrets_scan_values(struct det_ctx *ctx, enum dir d, const char *field,
                          struct secrets_values *v);
 
+/* Records that hold their values verbatim (a MySQL text row: each value
+ * after its length) can skip gathering when the record itself was seen
+ * before.  where(src, n, off) gives the offset in the record src..n of the
+ * byte at offset off of the values gathered from it; its address also
+ * tells records of one format from another's. */
+typedef size_t (*secrets_where_fn)(const uint8_t *src, size_t n, size_t off);
+/* When the memo holds the matches of the values of this very record,
+ * states them as secrets_scan_values() did and returns true.  False: gather
+ * the values and call secrets_scan_record(). */
+bool secrets_scan_again(struct det_ctx *ctx, enum dir d, const char *field,
+                        const uint8_t *src, size_t n, secrets_where_fn where);
+/* secrets_scan_values() of the values v gathered from the record src..n,
+ * remembered under the record's bytes (records up to 240 bytes). */
+void secrets_scan_record(struct det_ctx *ctx, enum dir d, const char *field,
+                         struct secrets_values *v, const uint8_t *src, size_t n,
+                         secrets_where_fn where);
+
 /* Streaming state for one direction of one stream: zero it to start.  It
  * holds the last bytes whose decision still waits for their lookahead. */
 struct secrets_stream {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../../detectors/detector.h"
+#include "../../detectors/secrets.h"
 #include "../../reports/finding.h"
 #include "../../scanner/engine.h"
 #include "../../scanner/stats.h"
@@ -339,6 +340,58 @@ static void test_repeated_rows(void)
     CHECK_EQ(v.nsamples, 2);
     CHECK_EQ(v.distinct_secrets, 2);
     CHECK_EQ(v.first_ns < v.last_ns, true);
+    findings_free();
+    conv_free(&c);
+}
+
+/* Rows of several values, met again: the second time the memo states them
+ * from the row's own bytes, and each match must still be the bytes of its
+ * own value, after a NULL and after a length written in three bytes. */
+static void test_repeated_wide_rows(void)
+{
+    /* id, NULL, a name with a 0xfc length, a card, an AWS key */
+    static const char row_w[] = "\x02" "42" "\xfb" "\xfc\x05\x00" "alice"
+                                "\x10" "5105105105105100" "\x14" "AKIAIOSFODNN7EXAMPLE";
+    /* the same card first, in another column */
+    static const char row_v[] = "\x10" "5105105105105100" "\xfb" "\x01" "x";
+    struct conv c = { 0 };
+    struct finding_view v;
+    conv_login(&c, P(greet_ssl), P(login_app));
+    conv_pkt(&c, DIR_TO_CLIENT, 2, P(ok_pkt));
+    c.glue = true;      /* each response in one segment */
+    for (int q = 0; q < 3; q++) {
+        conv_pkt(&c, DIR_TO_SERVER, 0, P(query_card));
+        conv_pkt(&c, DIR_TO_CLIENT, 1, P("\x05"));
+        for (uint8_t k = 0; k < 5; k++)
+            conv_pkt(&c, DIR_TO_CLIENT, (uint8_t)(2 + k), P(rs_coldef));
+        conv_pkt(&c, DIR_TO_CLIENT, 7, P(rs_eof));
+        conv_pkt(&c, DIR_TO_CLIENT, 8, P(row_w));
+        conv_pkt(&c, DIR_TO_CLIENT, 9, P(row_v));
+        conv_pkt(&c, DIR_TO_CLIENT, 10, P(rs_eof));
+    }
+    conv_seal(&c);
+    /* conv_check replays the conversation several times over one memo:
+     * searched and remembered rows must agree */
+    conv_check(&c, NULL, 0);
+    CHECK(finding_of("pii.card-number", &v));
+    CHECK_EQ(v.occurrences, 6);
+    CHECK_EQ(v.distinct_secrets, 1);
+    CHECK(sample_has(&v, "row", "51******00 (16 chars)"));
+    CHECK(finding_of("secret.api-key", &v));
+    CHECK_EQ(v.occurrences, 3);
+    CHECK_EQ(v.nsamples, 1);
+    CHECK(sample_has(&v, "row:aws-access-key-id", "AK******LE (20 chars)"));
+    findings_free();
+
+    /* the same replay with the memo emptied first, as a new process has it */
+    secrets_memo_free();
+    conv_check(&c, NULL, 0);
+    char first[sizeof sig_whole];
+    findings_signature(first, sizeof first);
+    findings_free();
+    conv_check(&c, NULL, 0);
+    findings_signature(sig_cut, sizeof sig_cut);
+    CHECK_STR(first, sig_cut);
     findings_free();
     conv_free(&c);
 }
@@ -946,6 +999,7 @@ int main(void)
 {
     RUN(test_plain_session);
     RUN(test_repeated_rows);
+    RUN(test_repeated_wide_rows);
     RUN(test_ssl_request);
     RUN(test_clear_password_switch);
     RUN(test_clear_password_in_login);
