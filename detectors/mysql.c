@@ -1400,6 +1400,32 @@ static size_t mysql_frame(struct det_ctx *ctx, struct mysql_state *st, enum dir 
     return want;
 }
 
+/*
+ * The bulk of a session: the rows of a text result set, many to a segment.
+ * Takes whole row packets as mysql_frame() and mysql_response() would,
+ * without their general steps, and stops at anything else (the end of the
+ * result set, an error, an empty packet, a packet cut or still arriving)
+ * for them to handle.  Returns the bytes consumed.
+ */
+static size_t mysql_rows(struct det_ctx *ctx, struct mysql_state *st, const uint8_t *p, size_t n)
+{
+    const struct mysql_framer *fr = &st->fr[DIR_TO_CLIENT];
+    size_t off = 0;
+    if (st->phase != PH_COMMAND || st->resp != R_ROWS || st->compress_on || st->binary ||
+        fr->skip != 0 || fr->cont)
+        return 0;
+    while (n - off >= 5) {
+        const uint8_t *q = p + off;
+        size_t len = (size_t)q[0] | (size_t)q[1] << 8 | (size_t)q[2] << 16;
+        if (len == 0 || 4 + len > MYSQL_PEEK_MAX || 4 + len > n - off ||
+            q[4] == 0xfe || q[4] == 0xff)
+            break;
+        mysql_row(ctx, st, q + 4, len, false);
+        off += 4 + len;
+    }
+    return off;
+}
+
 /* ------------------------------------------------------------------ compression */
 
 /* Drops both inner streams: they resume at the next command. */
@@ -1558,6 +1584,10 @@ static size_t mysql_on_data(struct det_ctx *ctx, enum dir d, const uint8_t *p, s
             return n;   /* server bytes are unframed until a query resyncs us */
         }
         size_t k;
+        if (d == DIR_TO_CLIENT && (k = mysql_rows(ctx, st, p + off, n - off)) > 0) {
+            off += k;
+            continue;
+        }
         if (st->compress_on)
             k = mysql_compressed(ctx, st, d, p + off, n - off);
         else

@@ -1068,10 +1068,19 @@ struct sc_who {
 static bool sc_owner_is(const struct sc_owner *o, const struct sc_who *w)
 {
     const struct flow_view *f = w->flow;
-    return o->set && f != NULL && o->epoch == findings_epoch() && o->d == w->d &&
-           o->port == f->server_port && o->transport == f->transport &&
-           memcmp(&o->server, &f->server, sizeof o->server) == 0 &&
-           strcmp(o->field, w->field) == 0;
+    if (!o->set || f == NULL || o->d != w->d || o->port != f->server_port ||
+        o->transport != f->transport || o->server.family != f->server.family)
+        return false;
+    uint64_t a[2], b[2];
+    memcpy(a, o->server.b, sizeof a);
+    memcpy(b, f->server.b, sizeof b);
+    if (((a[0] ^ b[0]) | (a[1] ^ b[1])) != 0 || o->epoch != findings_epoch())
+        return false;
+    /* fields are a few bytes: compared here rather than through strcmp() */
+    const char *x = o->field, *y = w->field;
+    while (*x != '\0' && *x == *y)
+        x++, y++;
+    return *x == *y;
 }
 
 static void sc_owner_set(struct sc_owner *o, const struct sc_who *w)
@@ -1178,6 +1187,12 @@ static uint64_t sc_memo_crc(const uint8_t *p, size_t n)
         uint64_t w;
         memcpy(&w, p + i, 8);
         c = _mm_crc32_u64(c, w);
+    }
+    if (i + 4 <= n) {
+        uint32_t w;
+        memcpy(&w, p + i, 4);
+        c = _mm_crc32_u32((uint32_t)c, w);
+        i += 4;
     }
     for (; i < n; i++)
         c = _mm_crc32_u8((uint32_t)c, p[i]);
