@@ -40,6 +40,7 @@
 #include "secrets.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1036,39 +1037,106 @@ void secrets_stream_end_cb(struct secrets_stream *s, secrets_cb cb, void *arg)
 #define SC_MEMO_SETS    1024u       /* power of two; two entries each */
 #define SC_MEMO_LEN     240u        /* longest value remembered */
 #define SC_MEMO_HITS    6u          /* most matches per value remembered */
+#define SC_MEMO_OWN     19u         /* longest match kept apart from the value */
+#define SC_MEMO_NAMES   64u         /* most rules, and kinds, the memo tells apart */
+#define SC_OWNERS       64u         /* owners remembered, direct-mapped */
 
+/* A match: rule and kind by their place in sc_memo_rules and sc_memo_kinds. */
 struct sc_memo_hit {
-    const struct rule *rule;
-    const char *kind;
+    uint8_t rule, kind;
+    uint8_t own;                /* 0: the bytes at off; k: own[k - 1] (len bytes) */
     uint16_t off, len;
-    bool own;                   /* value is own[], not the bytes at off */
-    uint8_t own_bytes[19];
 };
 
 /* Where an entry's matches were stated last: a server endpoint (the key
- * of their findings, with the rule), a field and a direction. */
+ * of their findings, with the rule), a field and a direction.  Kept once
+ * in sc_owners; entries name theirs by slot and generation. */
 struct sc_owner {
     uint64_t epoch;             /* findings_epoch() when stated */
     struct ipaddr server;
     uint16_t port;
     uint8_t transport;
     uint8_t d;
-    bool set;                   /* false: not a detector's scan, or a field too long */
     char field[48];             /* the field's text (callers build some in a buffer) */
 };
 
-/* Who asks for a scan: a flow (NULL for none), a direction and a field.
- * Only copied into an entry (struct sc_owner) when it changes. */
+/* Who asks for a scan: a flow (NULL for none), a direction and a field. */
 struct sc_who {
     const struct flow_view *flow;
     enum dir d;
     const char *field;
 };
 
+/* An entry.  Its key is in sc_memo_keys, so that a lookup reads the entry
+ * only when the key matches; a hit then reads the first line (counts,
+ * owner, matches) and the lines of the value's bytes, nothing else unless
+ * a match is kept apart. */
+struct sc_memo {
+    uint16_t n;
+    uint8_t nhits;
+    uint8_t owner;              /* slot in sc_owners */
+    uint32_t owner_gen;         /* the slot's generation when stated; 0: none */
+    uint8_t ns;                 /* how the bytes were scanned: sc_memo_ns() */
+    uint16_t next;              /* 1 + the entry looked up right after this one; 0: none */
+    struct sc_memo_hit hit[SC_MEMO_HITS];
+    uint8_t bytes[SC_MEMO_LEN];
+    uint8_t own[SC_MEMO_HITS][SC_MEMO_OWN];
+} __attribute__((aligned(64)));
+
+_Static_assert(offsetof(struct sc_memo, bytes) <= 64, "an entry's first line holds its matches");
+
+/* Entries of the same bytes scanned differently differ: plain, as values
+ * joined by NULs, or as the record a where() function maps joined values
+ * into (one namespace per function). */
+#define SC_NS_PLAIN     0u
+#define SC_NS_PADDED    1u
+#define SC_NS_WHERE     8u          /* most where() functions told apart */
+#define SC_NS_NONE      0xffu       /* not one the memo can tell apart */
+
+static struct sc_memo *sc_memo;     /* 2 * SC_MEMO_SETS entries, on first use */
+static uint64_t *sc_memo_keys;      /* their keys (a hash of the bytes; 0: empty) */
+static uint8_t *sc_memo_old;        /* per set: which entry was used less recently */
+static uint64_t sc_memo_hits, sc_memo_misses;
+static const struct rule *sc_memo_rules[SC_MEMO_NAMES];
+static const char *sc_memo_kinds[SC_MEMO_NAMES];
+static unsigned sc_memo_nrules, sc_memo_nkinds;
+static secrets_where_fn sc_memo_wheres[SC_NS_WHERE];
+static unsigned sc_memo_nwheres;
+static uint32_t sc_memo_last;       /* 1 + the entry looked up last; 0: none */
+static struct sc_owner sc_owners[SC_OWNERS];
+static uint32_t sc_owners_gen[SC_OWNERS];   /* 0: empty */
+static uint32_t sc_owners_last;             /* the last generation handed out */
+
+/* The place of p in tab (added when new), or -1 when tab is full. */
+static int sc_memo_name(const void **tab, unsigned *len, const void *p)
+{
+    for (unsigned i = 0; i < *len; i++)
+        if (tab[i] == p)
+            return (int)i;
+    if (*len == SC_MEMO_NAMES)
+        return -1;
+    tab[*len] = p;
+    return (int)(*len)++;
+}
+
+/* The namespace of a scan: plain, padded, or records of where(). */
+static unsigned sc_memo_ns(bool padded, secrets_where_fn where)
+{
+    if (where == NULL)
+        return padded ? SC_NS_PADDED : SC_NS_PLAIN;
+    for (unsigned i = 0; i < sc_memo_nwheres; i++)
+        if (sc_memo_wheres[i] == where)
+            return 2 + i;
+    if (sc_memo_nwheres == SC_NS_WHERE)
+        return SC_NS_NONE;
+    sc_memo_wheres[sc_memo_nwheres] = where;
+    return 2 + sc_memo_nwheres++;
+}
+
 static bool sc_owner_is(const struct sc_owner *o, const struct sc_who *w)
 {
     const struct flow_view *f = w->flow;
-    if (!o->set || f == NULL || o->d != w->d || o->port != f->server_port ||
+    if (f == NULL || o->d != w->d || o->port != f->server_port ||
         o->transport != f->transport || o->server.family != f->server.family)
         return false;
     uint64_t a[2], b[2];
@@ -1083,44 +1151,50 @@ static bool sc_owner_is(const struct sc_owner *o, const struct sc_who *w)
     return *x == *y;
 }
 
-static void sc_owner_set(struct sc_owner *o, const struct sc_who *w)
+/* Whether who stated e's matches last. */
+static bool sc_memo_owned(const struct sc_memo *e, const struct sc_who *w)
 {
-    size_t flen = w->flow != NULL ? strlen(w->field) : sizeof o->field;
-    if (flen >= sizeof o->field) {
-        o->set = false;
-        return;
-    }
-    o->set = true;
-    o->epoch = findings_epoch();
-    o->server = w->flow->server;
-    o->port = w->flow->server_port;
-    o->transport = w->flow->transport;
-    o->d = (uint8_t)w->d;
-    memcpy(o->field, w->field, flen + 1);
+    return e->owner_gen != 0 && sc_owners_gen[e->owner] == e->owner_gen &&
+           sc_owner_is(&sc_owners[e->owner], w);
 }
 
-/* An entry.  Its key is in sc_memo_keys, so that a lookup reads the
- * entry's own lines only when the key matches; what a hit reads comes
- * first, in the order it reads it. */
-struct sc_memo {
-    uint16_t n;
-    uint8_t nhits;
-    uintptr_t ns;               /* how the bytes were scanned: SC_NS_* or a where() */
-    struct sc_owner owner;
-    uint8_t bytes[SC_MEMO_LEN];
-    struct sc_memo_hit hit[SC_MEMO_HITS];
-};
+static void sc_memo_clear(void);
 
-/* Entries of the same bytes scanned differently differ: plain, as values
- * joined by NULs, or as the record a where() function maps joined values
- * into (the function's address is the namespace). */
-#define SC_NS_PLAIN     ((uintptr_t)0)
-#define SC_NS_PADDED    ((uintptr_t)1)
-
-static struct sc_memo *sc_memo;     /* 2 * SC_MEMO_SETS entries, on first use */
-static uint64_t *sc_memo_keys;      /* their keys (a hash of the bytes; 0: empty) */
-static uint8_t *sc_memo_old;        /* per set: which entry was used less recently */
-static uint64_t sc_memo_hits, sc_memo_misses;
+/* Marks e as stated by who: a slot of sc_owners that holds who, taken
+ * over (with a new generation, so entries stamped before no longer match)
+ * when it holds someone else. */
+static void sc_memo_stamp(struct sc_memo *e, const struct sc_who *w)
+{
+    e->owner_gen = 0;
+    const struct flow_view *f = w->flow;
+    if (f == NULL)
+        return;
+    size_t flen = strlen(w->field);
+    if (flen >= sizeof sc_owners[0].field)
+        return;
+    uint64_t a[2];
+    memcpy(a, f->server.b, sizeof a);
+    uint64_t seed = a[0] ^ (a[1] * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)f->server_port << 8) ^
+                    ((uint64_t)w->d << 24) ^ ((uint64_t)f->transport << 32);
+    unsigned s = (unsigned)hash64(w->field, flen, seed) & (SC_OWNERS - 1);
+    struct sc_owner *o = &sc_owners[s];
+    if (sc_owners_gen[s] == 0 || !sc_owner_is(o, w)) {
+        if (sc_owners_last == UINT32_MAX) {
+            sc_memo_clear();    /* generations would repeat: start afresh */
+            sc_memo_stamp(e, w);
+            return;
+        }
+        o->epoch = findings_epoch();
+        o->server = f->server;
+        o->port = f->server_port;
+        o->transport = f->transport;
+        o->d = (uint8_t)w->d;
+        memcpy(o->field, w->field, flen + 1);
+        sc_owners_gen[s] = ++sc_owners_last;
+    }
+    e->owner = (uint8_t)s;
+    e->owner_gen = sc_owners_gen[s];
+}
 
 /* Forwards each match of a scan being remembered and records it in e.
  * With where, p..n are values gathered from src and the entry keeps where
@@ -1132,6 +1206,7 @@ struct sc_record {
     size_t n;
     struct sc_memo *e;
     bool keep;
+    unsigned nown;
     secrets_where_fn where;
     const uint8_t *src;
     size_t src_n;
@@ -1143,31 +1218,35 @@ static void sc_record(void *arg, const struct secrets_match *m)
     r->cb(r->arg, m);
     if (!r->keep)
         return;
-    if (r->e->nhits >= SC_MEMO_HITS) {
+    int rule = sc_memo_name((const void **)sc_memo_rules, &sc_memo_nrules, m->rule);
+    int kind = sc_memo_name((const void **)sc_memo_kinds, &sc_memo_nkinds, m->kind);
+    if (r->e->nhits >= SC_MEMO_HITS || rule < 0 || kind < 0 || m->len > UINT16_MAX) {
         r->keep = false;
         return;
     }
     struct sc_memo_hit *h = &r->e->hit[r->e->nhits++];
-    h->rule = m->rule;
-    h->kind = m->kind;
+    h->rule = (uint8_t)rule;
+    h->kind = (uint8_t)kind;
     h->len = (uint16_t)m->len;
     uintptr_t v = (uintptr_t)m->value, lo = (uintptr_t)r->p;
-    h->own = !(v >= lo && v + m->len <= lo + r->n);
-    size_t off = h->own ? m->offset : v - lo;
+    bool own = !(v >= lo && v + m->len <= lo + r->n);
+    size_t off = own ? m->offset : v - lo;
     if (r->where != NULL) {
         off = r->where(r->src, r->src_n, off);
-        if (off > r->src_n || (!h->own && m->len > r->src_n - off)) {
+        if (off > r->src_n || (!own && m->len > r->src_n - off)) {
             r->keep = false;    /* cannot be: do not remember it */
             return;
         }
     }
     h->off = (uint16_t)off;
-    if (h->own) {
-        if (m->len > sizeof h->own_bytes) {
+    h->own = 0;
+    if (own) {
+        if (m->len > SC_MEMO_OWN) {
             r->keep = false;
             return;
         }
-        memcpy(h->own_bytes, m->value, m->len);
+        memcpy(r->e->own[r->nown], m->value, m->len);
+        h->own = (uint8_t)++r->nown;
     }
 }
 
@@ -1228,7 +1307,9 @@ static bool sc_memo_ready(void)
 {
     if (sc_memo != NULL)
         return true;
-    sc_memo = malloc(2 * SC_MEMO_SETS * sizeof *sc_memo);
+    sc_memo = aligned_alloc(_Alignof(struct sc_memo), 2 * SC_MEMO_SETS * sizeof *sc_memo);
+    if (sc_memo != NULL)
+        memset(sc_memo, 0, 2 * SC_MEMO_SETS * sizeof *sc_memo);
     sc_memo_keys = calloc(2 * SC_MEMO_SETS, sizeof *sc_memo_keys);
     sc_memo_old = calloc(SC_MEMO_SETS, 1);
     if (sc_memo == NULL || sc_memo_keys == NULL || sc_memo_old == NULL) {
@@ -1240,29 +1321,63 @@ static bool sc_memo_ready(void)
 
 /* The entry of bytes p..n scanned in namespace ns, or NULL; *key and *set
  * say where it would go. */
-static void sc_memo_slot(const uint8_t *p, size_t n, uintptr_t ns, uint64_t *key, size_t *set)
+static void sc_memo_slot(const uint8_t *p, size_t n, unsigned ns, uint64_t *key, size_t *set)
 {
     uint64_t k = sc_memo_key(p, n) ^ ((uint64_t)ns * 0xff51afd7ed558ccdULL);
     *key = k | 1;
     *set = (size_t)(*key >> 40) & (SC_MEMO_SETS - 1);
 }
 
-static struct sc_memo *sc_memo_get(const uint8_t *p, size_t n, uintptr_t ns,
+/*
+ * Entry i is the one looked up now: it is linked after the one looked up
+ * before, and the entry that followed it last time is fetched into the
+ * cache.  Rows come back in the order they came the last time the query
+ * ran, so the next lookup usually finds its entry there, in the cache,
+ * without hashing (sc_memo_get()).  The link is a guess, always checked.
+ */
+static void sc_memo_chain(size_t i)
+{
+    if (sc_memo_last != 0)
+        sc_memo[sc_memo_last - 1].next = (uint16_t)(i + 1);
+    sc_memo_last = (uint32_t)(i + 1);
+    unsigned nx = sc_memo[i].next;
+    if (nx != 0) {
+        const char *q = (const char *)&sc_memo[nx - 1];
+        __builtin_prefetch(&sc_memo_keys[nx - 1]);
+        __builtin_prefetch(q);
+        __builtin_prefetch(q + 64);
+        __builtin_prefetch(q + 128);
+    }
+}
+
+static bool sc_memo_holds(size_t i, const uint8_t *p, size_t n, unsigned ns)
+{
+    const struct sc_memo *e = &sc_memo[i];
+    return sc_memo_keys[i] != 0 && e->n == n && e->ns == ns && memcmp(e->bytes, p, n) == 0;
+}
+
+/* The entry of bytes p..n scanned in namespace ns, or NULL; then *key and
+ * *set say where it would go. */
+static struct sc_memo *sc_memo_get(const uint8_t *p, size_t n, unsigned ns,
                                    uint64_t *key, size_t *set)
 {
-    sc_memo_slot(p, n, ns, key, set);
-    uint64_t k = *key;
-    size_t s = *set;
-    const uint64_t *keys = &sc_memo_keys[2 * s];
-    unsigned way = keys[1] == k;
-    struct sc_memo *e = &sc_memo[2 * s + way];
-    if (keys[way] == k && e->n == n && e->ns == ns && memcmp(e->bytes, p, n) == 0) {
-        sc_memo_old[s] = (uint8_t)!way;
-        sc_memo_hits++;
-        return e;
+    size_t i;
+    unsigned guess = sc_memo_last != 0 ? sc_memo[sc_memo_last - 1].next : 0;
+    if (guess != 0 && sc_memo_holds(guess - 1, p, n, ns)) {
+        i = guess - 1;
+    } else {
+        sc_memo_slot(p, n, ns, key, set);
+        const uint64_t *keys = &sc_memo_keys[2 * *set];
+        i = 2 * *set + (keys[1] == *key);
+        if (sc_memo_keys[i] != *key || !sc_memo_holds(i, p, n, ns)) {
+            sc_memo_misses++;
+            return NULL;
+        }
     }
-    sc_memo_misses++;
-    return NULL;
+    sc_memo_old[i / 2] = (uint8_t)!(i & 1);
+    sc_memo_hits++;
+    sc_memo_chain(i);
+    return &sc_memo[i];
 }
 
 /* States the matches of entry e for bytes p (what its offsets refer to).
@@ -1273,24 +1388,25 @@ static struct sc_memo *sc_memo_get(const uint8_t *p, size_t n, uintptr_t ns,
 static void sc_memo_replay(struct sc_memo *e, const uint8_t *p, secrets_cb cb, void *arg,
                            const struct sc_who *who, sc_again_fn again)
 {
-    bool same = again != NULL && sc_owner_is(&e->owner, who);
+    bool same = again != NULL && sc_memo_owned(e, who);
     for (unsigned i = 0; i < e->nhits; i++) {
         const struct sc_memo_hit *h = &e->hit[i];
-        if (same && again(arg, h->rule))
+        const struct rule *rule = sc_memo_rules[h->rule];
+        if (same && again(arg, rule))
             continue;
-        struct secrets_match m = { h->rule, h->kind, h->own ? h->own_bytes : p + h->off,
-                                   h->len, h->off };
+        struct secrets_match m = { rule, sc_memo_kinds[h->kind],
+                                   h->own ? e->own[h->own - 1] : p + h->off, h->len, h->off };
         cb(arg, &m);
     }
     if (!same)
-        sc_owner_set(&e->owner, who);
+        sc_memo_stamp(e, who);
 }
 
 /* Scans p..n through cb (padded: as joined values) and remembers the
  * matches under key in set: under the bytes themselves, or with where
  * under src..src_n, the record the values were gathered from. */
 static void sc_memo_fill(const uint8_t *p, size_t n, bool padded, secrets_cb cb, void *arg,
-                         const struct sc_who *who, uint64_t key, size_t set,
+                         const struct sc_who *who, unsigned ns, uint64_t key, size_t set,
                          secrets_where_fn where, const uint8_t *src, size_t src_n)
 {
     unsigned way = sc_memo_old[set];
@@ -1298,7 +1414,9 @@ static void sc_memo_fill(const uint8_t *p, size_t n, bool padded, secrets_cb cb,
     sc_memo_old[set] = (uint8_t)!way;
     sc_memo_keys[2 * set + way] = 0;
     e->nhits = 0;
-    struct sc_record r = { cb, arg, p, n, e, true, where, src, src_n };
+    e->next = 0;
+    sc_memo_chain(2 * set + way);
+    struct sc_record r = { cb, arg, p, n, e, true, 0, where, src, src_n };
     sc_find_plain(p, n, padded, sc_record, &r);
     if (!r.keep)
         return;
@@ -1306,8 +1424,8 @@ static void sc_memo_fill(const uint8_t *p, size_t n, bool padded, secrets_cb cb,
     size_t bn = where != NULL ? src_n : n;
     sc_memo_keys[2 * set + way] = key;
     e->n = (uint16_t)bn;
-    e->ns = where != NULL ? (uintptr_t)where : padded ? SC_NS_PADDED : SC_NS_PLAIN;
-    sc_owner_set(&e->owner, who);
+    e->ns = (uint8_t)ns;
+    sc_memo_stamp(e, who);
     memcpy(e->bytes, b, bn);
 }
 
@@ -1325,11 +1443,12 @@ static void sc_find_memo(const uint8_t *p, size_t n, bool padded, secrets_cb cb,
         who = &sc_nobody;
     uint64_t key;
     size_t set;
-    struct sc_memo *e = sc_memo_get(p, n, padded ? SC_NS_PADDED : SC_NS_PLAIN, &key, &set);
+    unsigned ns = sc_memo_ns(padded, NULL);
+    struct sc_memo *e = sc_memo_get(p, n, ns, &key, &set);
     if (e != NULL)
         sc_memo_replay(e, p, cb, arg, who, again);
     else
-        sc_memo_fill(p, n, padded, cb, arg, who, key, set, NULL, NULL, 0);
+        sc_memo_fill(p, n, padded, cb, arg, who, ns, key, set, NULL, NULL, 0);
 }
 
 void secrets_find_memo(const uint8_t *p, size_t n, bool padded, secrets_cb cb, void *arg)
@@ -1343,6 +1462,16 @@ void secrets_memo_stats(uint64_t *hits, uint64_t *misses)
     *misses = sc_memo_misses;
 }
 
+/* Forgets every entry and owner (the rule and kind tables stay). */
+static void sc_memo_clear(void)
+{
+    if (sc_memo_keys != NULL)
+        memset(sc_memo_keys, 0, 2 * SC_MEMO_SETS * sizeof *sc_memo_keys);
+    memset(sc_owners_gen, 0, sizeof sc_owners_gen);
+    sc_owners_last = 0;
+    sc_memo_last = 0;
+}
+
 void secrets_memo_free(void)
 {
     free(sc_memo);
@@ -1352,6 +1481,8 @@ void secrets_memo_free(void)
     sc_memo_keys = NULL;
     sc_memo_old = NULL;
     sc_memo_hits = sc_memo_misses = 0;
+    sc_memo_clear();
+    sc_memo_nrules = sc_memo_nkinds = sc_memo_nwheres = 0;
 }
 
 /* ------------------------------------------------------------------ findings */
@@ -1424,7 +1555,10 @@ bool secrets_scan_again(struct det_ctx *ctx, enum dir d, const char *field,
         return false;
     uint64_t key;
     size_t set;
-    struct sc_memo *e = sc_memo_get(src, n, (uintptr_t)where, &key, &set);
+    unsigned ns = sc_memo_ns(true, where);
+    if (ns == SC_NS_NONE)
+        return false;
+    struct sc_memo *e = sc_memo_get(src, n, ns, &key, &set);
     if (e == NULL)
         return false;
     struct sc_emit em = { ctx, d, field };
@@ -1444,10 +1578,15 @@ void secrets_scan_record(struct det_ctx *ctx, enum dir d, const char *field,
     memset(v->buf + v->len, 0, SECRETS_PAD);
     uint64_t key;
     size_t set;
-    sc_memo_slot(src, n, (uintptr_t)where, &key, &set);
+    unsigned ns = sc_memo_ns(true, where);
+    if (ns == SC_NS_NONE) {
+        secrets_scan_values(ctx, d, field, v);
+        return;
+    }
+    sc_memo_slot(src, n, ns, &key, &set);
     struct sc_emit em = { ctx, d, field };
     struct sc_who who = { ctx->flow, d, field != NULL ? field : "" };
-    sc_memo_fill(v->buf, v->len - 1, true, sc_emit, &em, &who, key, set, where, src, n);
+    sc_memo_fill(v->buf, v->len - 1, true, sc_emit, &em, &who, ns, key, set, where, src, n);
     v->len = 0;
 }
 

@@ -415,6 +415,58 @@ static void test_memo_same_as_scan(void)
     secrets_memo_free();
 }
 
+/* Scans v through the memo and through a plain scan: the same? */
+static bool memo_agrees(const char *v, size_t n)
+{
+    struct hits want, got;
+    memset(&want, 0, sizeof want);
+    memset(&got, 0, sizeof got);
+    secrets_find(guarded_copy(v, n), n, collect, &want);
+    secrets_find_memo(guarded_copy(v, n), n, false, collect, &got);
+    return hits_same(&want, &got);
+}
+
+/* Values met again in the order met before are found through the memo's
+ * guess of the next entry, without hashing; a guess that no longer holds
+ * (another value of the same length, an entry replaced) changes nothing. */
+static void test_memo_sequence(void)
+{
+    enum { N = 40 };
+    static char v[N][200];
+    size_t vn[N];
+    uint64_t hits0, misses0, hits1, misses1;
+    secrets_memo_free();
+    for (int i = 0; i < N; i++)
+        vn[i] = fuzz_text(v[i], 100 + rnd() % 90);     /* 36 to 189 bytes */
+    for (int i = 0; i < N; i++)
+        CHECK(memo_agrees(v[i], vn[i]));
+    secrets_memo_stats(&hits0, &misses0);
+    for (int i = 0; i < N; i++)
+        CHECK(memo_agrees(v[i], vn[i]));
+    secrets_memo_stats(&hits1, &misses1);
+    CHECK_EQ(hits1 - hits0, N);
+    CHECK_EQ(misses1, misses0);
+
+    /* after v[0] comes a value as long as v[1] but not v[1] */
+    static char w[200];
+    memcpy(w, v[1], vn[1]);
+    w[vn[1] / 2] ^= 0x20;
+    memcpy(w + vn[1] - 16, "4111111111111111", 16);
+    CHECK(memo_agrees(v[0], vn[0]));
+    CHECK(memo_agrees(w, vn[1]));
+    CHECK(memo_agrees(v[1], vn[1]));
+
+    /* every entry replaced, then the old order again */
+    static char junk[160];
+    for (int i = 0; i < 6000; i++) {
+        size_t jn = fuzz_text(junk, 20 + rnd() % 120);
+        (void)memo_agrees(junk, jn);
+    }
+    for (int i = 0; i < N; i++)
+        CHECK(memo_agrees(v[i], vn[i]));
+    secrets_memo_free();
+}
+
 /* Streaming in pieces finds what one scan finds. */
 static void check_stream(const char *buf, size_t n, size_t piece)
 {
@@ -482,6 +534,7 @@ int main(void)
     RUN(test_vector_same_as_bytes);
     RUN(test_joined_values);
     RUN(test_memo_same_as_scan);
+    RUN(test_memo_sequence);
     RUN(test_stream_segmentation);
     RUN(test_long_token);
     return unit_done("test_secrets");
