@@ -706,6 +706,9 @@ static bool redis_head_is_reply(const uint8_t *p, size_t n)
     const uint8_t *line;
     size_t len;
     int64_t num;
+    uint8_t first = redis_peek(&c);
+    if (first == 0 || strchr("+-$:*%~_", first) == NULL)
+        return false;   /* what follows would not be read as a reply either */
     if (redis_line(&c, 256, &line, &len) != 1 || len < 2)
         return false;
     struct cursor l = cursor_init(line, len);
@@ -736,8 +739,8 @@ static bool redis_wants(const struct flow_view *f)
      * string, or follows an inline command: look at the bytes ourselves. */
     if (redis_head_is_command(f->head[DIR_TO_SERVER], f->head_len[DIR_TO_SERVER]))
         return true;
-    return redis_head_is_inline(f->head[DIR_TO_SERVER], f->head_len[DIR_TO_SERVER]) &&
-           redis_head_is_reply(f->head[DIR_TO_CLIENT], f->head_len[DIR_TO_CLIENT]);
+    return redis_head_is_reply(f->head[DIR_TO_CLIENT], f->head_len[DIR_TO_CLIENT]) &&
+           redis_head_is_inline(f->head[DIR_TO_SERVER], f->head_len[DIR_TO_SERVER]);
 }
 
 static const struct rule *const redis_rules[] = {

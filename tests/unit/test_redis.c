@@ -405,6 +405,16 @@ static void test_wants(void)
     fv.head[S2C] = guarded_copy(ok, sizeof ok - 1);
     fv.head_len[S2C] = sizeof ok - 1;
     CHECK(detector_redis.wants(&fv));
+    static const char bulk[] = "$5\r\nhello\r\n", integer[] = ":42\r\n", text[] = "hello\r\n";
+    fv.head[S2C] = guarded_copy(bulk, sizeof bulk - 1);
+    fv.head_len[S2C] = sizeof bulk - 1;
+    CHECK(detector_redis.wants(&fv));
+    fv.head[S2C] = guarded_copy(integer, sizeof integer - 1);
+    fv.head_len[S2C] = sizeof integer - 1;
+    CHECK(detector_redis.wants(&fv));
+    fv.head[S2C] = guarded_copy(text, sizeof text - 1);
+    fv.head_len[S2C] = sizeof text - 1;
+    CHECK(!detector_redis.wants(&fv));             /* not a reply */
 
     fv.head[C2S] = guarded_copy(pop3_auth, sizeof pop3_auth - 1);
     fv.head_len[C2S] = sizeof pop3_auth - 1;
