@@ -1250,11 +1250,6 @@ static void sc_record(void *arg, const struct secrets_match *m)
     }
 }
 
-/* An emitter that can count the matches of a value its flow stated before
- * without stating them again: returns false when it cannot (the match is
- * then replayed through the callback). */
-typedef bool (*sc_again_fn)(void *arg, const struct rule *rule);
-
 #ifdef SC_VECTOR
 /* CRC-32C of the bytes, eight at a time (SSE4.2). */
 __attribute__((target("sse4.2")))
@@ -1381,18 +1376,18 @@ static struct sc_memo *sc_memo_get(const uint8_t *p, size_t n, unsigned ns,
 }
 
 /* States the matches of entry e for bytes p (what its offsets refer to).
- * With who and again: a value whose matches were stated last to the same
- * server, field and direction is counted through again(), since its facts
- * (same rule, server, field and value) are in those findings already;
- * anything else goes through cb. */
+ * With ctx: a value whose matches were stated last to the same server,
+ * field and direction is counted through detector_emit_again(), since its
+ * facts (same rule, server, field and value) are in those findings
+ * already; anything else goes through cb. */
 static void sc_memo_replay(struct sc_memo *e, const uint8_t *p, secrets_cb cb, void *arg,
-                           const struct sc_who *who, sc_again_fn again)
+                           const struct sc_who *who, struct det_ctx *ctx)
 {
-    bool same = again != NULL && sc_memo_owned(e, who);
+    bool same = ctx != NULL && sc_memo_owned(e, who);
     for (unsigned i = 0; i < e->nhits; i++) {
         const struct sc_memo_hit *h = &e->hit[i];
         const struct rule *rule = sc_memo_rules[h->rule];
-        if (same && again(arg, rule))
+        if (same && detector_emit_again(ctx, rule))
             continue;
         struct secrets_match m = { rule, sc_memo_kinds[h->kind],
                                    h->own ? e->own[h->own - 1] : p + h->off, h->len, h->off };
@@ -1433,7 +1428,7 @@ static const struct sc_who sc_nobody = { NULL, DIR_TO_SERVER, "" };
 
 /* The memo: see above. */
 static void sc_find_memo(const uint8_t *p, size_t n, bool padded, secrets_cb cb, void *arg,
-                         const struct sc_who *who, sc_again_fn again)
+                         const struct sc_who *who, struct det_ctx *ctx)
 {
     if (n == 0 || n > SC_MEMO_LEN || !sc_memo_ready()) {
         sc_find_plain(p, n, padded, cb, arg);
@@ -1446,7 +1441,7 @@ static void sc_find_memo(const uint8_t *p, size_t n, bool padded, secrets_cb cb,
     unsigned ns = sc_memo_ns(padded, NULL);
     struct sc_memo *e = sc_memo_get(p, n, ns, &key, &set);
     if (e != NULL)
-        sc_memo_replay(e, p, cb, arg, who, again);
+        sc_memo_replay(e, p, cb, arg, who, ctx);
     else
         sc_memo_fill(p, n, padded, cb, arg, who, ns, key, set, NULL, NULL, 0);
 }
@@ -1506,19 +1501,12 @@ static void sc_emit(void *arg, const struct secrets_match *m)
     detector_emit(e->ctx, m->rule, e->d, f, m->value, m->len, EV_SECRET);
 }
 
-/* A match this flow stated before, counted once more. */
-static bool sc_again(void *arg, const struct rule *rule)
-{
-    struct sc_emit *e = arg;
-    return detector_emit_again(e->ctx, rule);
-}
-
 static void sc_scan(struct det_ctx *ctx, enum dir d, const char *field, const uint8_t *p,
                     size_t n, bool padded)
 {
     struct sc_emit e = { ctx, d, field };
     struct sc_who who = { ctx->flow, d, field != NULL ? field : "" };
-    sc_find_memo(p, n, padded, sc_emit, &e, &who, sc_again);
+    sc_find_memo(p, n, padded, sc_emit, &e, &who, ctx);
 }
 
 void secrets_scan(struct det_ctx *ctx, enum dir d, const char *field,
@@ -1563,7 +1551,7 @@ bool secrets_scan_again(struct det_ctx *ctx, enum dir d, const char *field,
         return false;
     struct sc_emit em = { ctx, d, field };
     struct sc_who who = { ctx->flow, d, field != NULL ? field : "" };
-    sc_memo_replay(e, src, sc_emit, &em, &who, sc_again);
+    sc_memo_replay(e, src, sc_emit, &em, &who, ctx);
     return true;
 }
 

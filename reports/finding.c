@@ -305,16 +305,11 @@ void finding_view(const struct finding *fd, struct finding_view *v)
 }
 
 /* Bumped by findings_free(): what was stated before it is gone. */
-static uint64_t epoch = 1;
-
-uint64_t findings_epoch(void)
-{
-    return epoch;
-}
+uint64_t findings_epoch_now = 1;
 
 void findings_free(void)
 {
-    epoch++;
+    findings_epoch_now++;
     for (size_t i = 0; i < nall; i++) {
         u64set_free(&all[i]->client_set);
         u64set_free(&all[i]->secret_set);

@@ -111,8 +111,12 @@ int findings_max_severity(void);
 struct finding *const *findings_sorted(size_t *n);
 void findings_free(void);
 /* Changes at every findings_free(): a fact stated under another epoch is
- * no longer in any finding. */
-uint64_t findings_epoch(void);
+ * no longer in any finding.  Read on every remembered value, so inline. */
+extern uint64_t findings_epoch_now;
+static inline uint64_t findings_epoch(void)
+{
+    return findings_epoch_now;
+}
 
 /* Accessors for the writer. */
 struct finding_sample {
