@@ -1080,9 +1080,6 @@ static size_t mysql_row_where(const uint8_t *p, size_t n, size_t off)
  */
 static int mysql_row_values(struct det_ctx *ctx, const uint8_t *p, size_t n, bool truncated)
 {
-    /* a row met before (the same query run again) is stated from the memo */
-    if (!truncated && secrets_scan_again(ctx, DIR_TO_CLIENT, "row", p, n, mysql_row_where))
-        return 1;
     static uint8_t joined[MYSQL_PEEK_MAX + SECRETS_PAD];
     struct secrets_values row = { joined, MYSQL_PEEK_MAX, 0 };
     struct cursor c = cursor_init(p, n);
@@ -1133,11 +1130,33 @@ static uint16_t mysql_end_status(const uint8_t *p, size_t n, bool ok_layout)
     return cur_le16(&c);
 }
 
-/* A row of the result set in progress: the finding once per result set,
- * at its first row. */
+/* A row of the result set in progress was read: the finding once per
+ * result set, at its first row. */
+static void mysql_row_counted(struct det_ctx *ctx, struct mysql_state *st)
+{
+    if (st->rows == 0)
+        detector_emit(ctx, &rule_resultset, DIR_TO_CLIENT, "row", NULL, 0, EV_NONE);
+    st->rows++;
+}
+
+/* A whole text row: one met before (the same query run again) is stated
+ * from the memo by its bytes, without gathering its values. */
+static void mysql_text_row(struct det_ctx *ctx, struct mysql_state *st,
+                           const uint8_t *p, size_t n)
+{
+    if (secrets_scan_again(ctx, DIR_TO_CLIENT, "row", p, n, mysql_row_where) ||
+        mysql_row_values(ctx, p, n, false) >= 0)
+        mysql_row_counted(ctx, st);
+}
+
+/* A row of the result set in progress. */
 static void mysql_row(struct det_ctx *ctx, struct mysql_state *st,
                       const uint8_t *p, size_t n, bool truncated)
 {
+    if (!st->binary && !truncated) {
+        mysql_text_row(ctx, st, p, n);
+        return;
+    }
     if (st->binary) {
         struct cursor c = cursor_init(p, n);
         if (cur_u8(&c) != 0x00 || c.bad)
@@ -1148,9 +1167,7 @@ static void mysql_row(struct det_ctx *ctx, struct mysql_state *st,
     } else if (mysql_row_values(ctx, p, n, truncated) < 0) {
         return;
     }
-    if (st->rows == 0)
-        detector_emit(ctx, &rule_resultset, DIR_TO_CLIENT, "row", NULL, 0, EV_NONE);
-    st->rows++;
+    mysql_row_counted(ctx, st);
 }
 
 /* The end of a result set: another may follow. */
@@ -1420,7 +1437,7 @@ static size_t mysql_rows(struct det_ctx *ctx, struct mysql_state *st, const uint
         if (len == 0 || 4 + len > MYSQL_PEEK_MAX || 4 + len > n - off ||
             q[4] == 0xfe || q[4] == 0xff)
             break;
-        mysql_row(ctx, st, q + 4, len, false);
+        mysql_text_row(ctx, st, q + 4, len);
         off += 4 + len;
     }
     return off;

@@ -1102,6 +1102,8 @@ static const char *sc_memo_kinds[SC_MEMO_NAMES];
 static unsigned sc_memo_nrules, sc_memo_nkinds;
 static secrets_where_fn sc_memo_wheres[SC_NS_WHERE];
 static unsigned sc_memo_nwheres;
+static secrets_where_fn sc_last_where;      /* the last where() asked about, */
+static unsigned sc_last_ns;                 /* and its namespace */
 static uint32_t sc_memo_last;       /* 1 + the entry looked up last; 0: none */
 static struct sc_owner sc_owners[SC_OWNERS];
 static uint32_t sc_owners_gen[SC_OWNERS];   /* 0: empty */
@@ -1478,6 +1480,7 @@ void secrets_memo_free(void)
     sc_memo_hits = sc_memo_misses = 0;
     sc_memo_clear();
     sc_memo_nrules = sc_memo_nkinds = sc_memo_nwheres = 0;
+    sc_last_where = NULL;
 }
 
 /* ------------------------------------------------------------------ findings */
@@ -1543,7 +1546,11 @@ bool secrets_scan_again(struct det_ctx *ctx, enum dir d, const char *field,
         return false;
     uint64_t key;
     size_t set;
-    unsigned ns = sc_memo_ns(true, where);
+    if (where != sc_last_where || where == NULL) {     /* rows come by the thousand */
+        sc_last_ns = sc_memo_ns(true, where);
+        sc_last_where = where;
+    }
+    unsigned ns = sc_last_ns;
     if (ns == SC_NS_NONE)
         return false;
     struct sc_memo *e = sc_memo_get(src, n, ns, &key, &set);

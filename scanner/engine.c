@@ -974,8 +974,9 @@ void detector_emit(struct det_ctx *ctx, const struct rule *rule, enum dir d,
         .kind = kind,
     };
     /* a flow has one server and one client: a rule it fed before goes to
-     * the same finding, found without the lookup (nor the addresses) */
-    for (uint32_t i = 0; i < f->nfed; i++) {
+     * the same finding, found without the lookup (nor the addresses); the
+     * rules of the bulk (row and header secrets) came last, so from the end */
+    for (uint32_t i = f->nfed; i-- > 0;) {
         if (f->fed_rule[i] == rule) {
             finding_add_again(f->fed[i], &fact);
             return;
@@ -1000,7 +1001,7 @@ bool detector_emit_again(struct det_ctx *ctx, const struct rule *rule)
 {
     struct call *call = ctx->engine;
     struct flow *f = call->flow;
-    for (uint32_t i = 0; i < f->nfed; i++) {
+    for (uint32_t i = f->nfed; i-- > 0;) {     /* from the end: see detector_emit() */
         if (f->fed_rule[i] == rule) {
             finding_add_occurrence(f->fed[i], ctx->ts_ns ? ctx->ts_ns : f->last_ns);
             return true;
