@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh - leakscan's throughput and peak memory against the libpcap read floor.
 #
-#   make bench                      bench/data/bench-1g.pcap, best of 3
+#   make bench                      bench/data/bench-1g.pcap, best of 5
 #   make bench BENCH_SIZE=64m       the 64 MiB slice
 #   BENCH_FILE=x.pcap BENCH_RUNS=5 bash bench/run.sh
 #   BENCH_SETS=0 ...                leakscan with every detector only (no detector sets)
@@ -23,7 +23,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KIT=$(dirname "$ROOT")/shared/bench
 cd "$ROOT"
 
-RUNS=${BENCH_RUNS:-3}
+RUNS=${BENCH_RUNS:-5}
 FILE=${BENCH_FILE:-bench/data/bench-${BENCH_SIZE:-1g}.pcap}
 OUT=build/bench
 FLOOR=$OUT/pcap_floor
