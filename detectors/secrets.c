@@ -1097,8 +1097,8 @@ static struct sc_memo *sc_memo;     /* 2 * SC_MEMO_SETS entries, on first use */
 static uint64_t *sc_memo_keys;      /* their keys (a hash of the bytes; 0: empty) */
 static uint8_t *sc_memo_old;        /* per set: which entry was used less recently */
 static uint64_t sc_memo_hits, sc_memo_misses;
-static const struct rule *sc_memo_rules[SC_MEMO_NAMES];
-static const char *sc_memo_kinds[SC_MEMO_NAMES];
+static const void *sc_memo_rules[SC_MEMO_NAMES];     /* const struct rule * */
+static const void *sc_memo_kinds[SC_MEMO_NAMES];     /* const char * */
 static unsigned sc_memo_nrules, sc_memo_nkinds;
 static secrets_where_fn sc_memo_wheres[SC_NS_WHERE];
 static unsigned sc_memo_nwheres;
@@ -1220,8 +1220,8 @@ static void sc_record(void *arg, const struct secrets_match *m)
     r->cb(r->arg, m);
     if (!r->keep)
         return;
-    int rule = sc_memo_name((const void **)sc_memo_rules, &sc_memo_nrules, m->rule);
-    int kind = sc_memo_name((const void **)sc_memo_kinds, &sc_memo_nkinds, m->kind);
+    int rule = sc_memo_name(sc_memo_rules, &sc_memo_nrules, m->rule);
+    int kind = sc_memo_name(sc_memo_kinds, &sc_memo_nkinds, m->kind);
     if (r->e->nhits >= SC_MEMO_HITS || rule < 0 || kind < 0 || m->len > UINT16_MAX) {
         r->keep = false;
         return;

@@ -466,6 +466,68 @@ static void test_memo_sequence(void)
     secrets_memo_free();
 }
 
+/* The same bytes scanned plain and as NUL-joined values can match
+ * differently (a two-part JWT that ends its value): each way has its own
+ * entry, whichever comes first. */
+static void test_memo_namespaces(void)
+{
+    static const char v[] = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0\0.abc";
+    static char pb[sizeof v + SECRETS_PAD];
+    size_t n = sizeof v - 1;
+    memcpy(pb, v, n);
+    struct hits plain, padded;
+    memset(&plain, 0, sizeof plain);
+    memset(&padded, 0, sizeof padded);
+    secrets_find(guarded_copy(pb, n), n, collect, &plain);
+    secrets_find_padded(guarded_copy(pb, n + SECRETS_PAD), n, collect, &padded);
+    CHECK(!hits_same(&plain, &padded));         /* else this tests nothing */
+    /* twice the same way first: the entry then links to itself, and the
+     * guess of the next lookup is that entry */
+    static const int turns[] = { 0, 0, 1, 1, 0, 1 };
+    for (int order = 0; order < 2; order++) {
+        secrets_memo_free();
+        for (size_t k = 0; k < ARRAY_LEN(turns); k++) {
+            bool pad = (turns[k] + order) % 2 == 1;
+            struct hits got;
+            memset(&got, 0, sizeof got);
+            secrets_find_memo(guarded_copy(pb, n + SECRETS_PAD), n, pad, collect, &got);
+            CHECK(hits_same(pad ? &padded : &plain, &got));
+        }
+    }
+    secrets_memo_free();
+}
+
+/* Blocks of values replayed in their order, in random turns, more values
+ * than the memo holds and a quarter of them with more matches than an
+ * entry keeps (their fills are dropped, leaving an entry that once held
+ * something else behind the old links): every lookup as a scan gives. */
+static void test_memo_churn(void)
+{
+    enum { BLOCKS = 80, PER = 50 };
+    static char pool[BLOCKS * PER][160];
+    static size_t pn[BLOCKS * PER];
+    secrets_memo_free();
+    for (int i = 0; i < BLOCKS * PER; i++) {
+        if (rnd() % 4 == 0) {
+            int k = snprintf(pool[i], sizeof pool[i], "%u", rnd() % 1000);
+            for (int m = 0; m < 8; m++)
+                k += snprintf(pool[i] + k, sizeof pool[i] - (size_t)k, " u%d@ex.com", m);
+            pn[i] = (size_t)k;
+        } else {
+            pn[i] = fuzz_text(pool[i], 90 + rnd() % 70);
+        }
+    }
+    int bad = 0;
+    for (int round = 0; round < 400 && bad == 0; round++) {
+        int b = (int)(rnd() % BLOCKS);
+        for (int i = b * PER; i < (b + 1) * PER; i++)
+            if (!memo_agrees(pool[i], pn[i]) && bad++ == 0)
+                fprintf(stderr, "  round %d, value %d differs\n", round, i);
+    }
+    CHECK_EQ(bad, 0);
+    secrets_memo_free();
+}
+
 /* Streaming in pieces finds what one scan finds. */
 static void check_stream(const char *buf, size_t n, size_t piece)
 {
@@ -534,6 +596,8 @@ int main(void)
     RUN(test_joined_values);
     RUN(test_memo_same_as_scan);
     RUN(test_memo_sequence);
+    RUN(test_memo_namespaces);
+    RUN(test_memo_churn);
     RUN(test_stream_segmentation);
     RUN(test_long_token);
     return unit_done("test_secrets");
