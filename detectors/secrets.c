@@ -1034,6 +1034,11 @@ void secrets_stream_end_cb(struct secrets_stream *s, secrets_cb cb, void *arg)
  * than a card, is not remembered.  Two entries per set, the one used less
  * recently replaced.  The scanner is single-threaded.
  */
+/* The few functions every remembered value goes through, inlined into
+ * each other: a row replayed from the memo costs a few hundred
+ * instructions, and calls between them were a good part of that. */
+#define SC_HOT __attribute__((always_inline)) inline
+
 #define SC_MEMO_SETS    1024u       /* power of two; two entries each */
 #define SC_MEMO_LEN     240u        /* longest value remembered */
 #define SC_MEMO_HITS    6u          /* most matches per value remembered */
@@ -1135,7 +1140,7 @@ static unsigned sc_memo_ns(bool padded, secrets_where_fn where)
     return 2 + sc_memo_nwheres++;
 }
 
-static bool sc_owner_is(const struct sc_owner *o, const struct sc_who *w)
+SC_HOT static bool sc_owner_is(const struct sc_owner *o, const struct sc_who *w)
 {
     const struct flow_view *f = w->flow;
     if (f == NULL || o->d != w->d || o->port != f->server_port ||
@@ -1154,7 +1159,7 @@ static bool sc_owner_is(const struct sc_owner *o, const struct sc_who *w)
 }
 
 /* Whether who stated e's matches last. */
-static bool sc_memo_owned(const struct sc_memo *e, const struct sc_who *w)
+SC_HOT static bool sc_memo_owned(const struct sc_memo *e, const struct sc_who *w)
 {
     return e->owner_gen != 0 && sc_owners_gen[e->owner] == e->owner_gen &&
            sc_owner_is(&sc_owners[e->owner], w);
@@ -1332,7 +1337,7 @@ static void sc_memo_slot(const uint8_t *p, size_t n, unsigned ns, uint64_t *key,
  * ran, so the next lookup usually finds its entry there, in the cache,
  * without hashing (sc_memo_get()).  The link is a guess, always checked.
  */
-static void sc_memo_chain(size_t i)
+SC_HOT static void sc_memo_chain(size_t i)
 {
     if (sc_memo_last != 0)
         sc_memo[sc_memo_last - 1].next = (uint16_t)(i + 1);
@@ -1347,7 +1352,7 @@ static void sc_memo_chain(size_t i)
     }
 }
 
-static bool sc_memo_holds(size_t i, const uint8_t *p, size_t n, unsigned ns)
+SC_HOT static bool sc_memo_holds(size_t i, const uint8_t *p, size_t n, unsigned ns)
 {
     const struct sc_memo *e = &sc_memo[i];
     return sc_memo_keys[i] != 0 && e->n == n && e->ns == ns && memcmp(e->bytes, p, n) == 0;
@@ -1355,7 +1360,7 @@ static bool sc_memo_holds(size_t i, const uint8_t *p, size_t n, unsigned ns)
 
 /* The entry of bytes p..n scanned in namespace ns, or NULL; then *key and
  * *set say where it would go. */
-static struct sc_memo *sc_memo_get(const uint8_t *p, size_t n, unsigned ns,
+SC_HOT static struct sc_memo *sc_memo_get(const uint8_t *p, size_t n, unsigned ns,
                                    uint64_t *key, size_t *set)
 {
     size_t i;
@@ -1382,7 +1387,7 @@ static struct sc_memo *sc_memo_get(const uint8_t *p, size_t n, unsigned ns,
  * field and direction is counted through detector_emit_again(), since its
  * facts (same rule, server, field and value) are in those findings
  * already; anything else goes through cb. */
-static void sc_memo_replay(struct sc_memo *e, const uint8_t *p, secrets_cb cb, void *arg,
+SC_HOT static void sc_memo_replay(struct sc_memo *e, const uint8_t *p, secrets_cb cb, void *arg,
                            const struct sc_who *who, struct det_ctx *ctx)
 {
     bool same = ctx != NULL && sc_memo_owned(e, who);
