@@ -1039,6 +1039,28 @@ static const struct rule rule_resultset = {
     .compliance = COMPLIANCE_SENSITIVE,
 };
 
+/* The next value of a text row at c (cur_left(c) > 0): a lenenc string,
+ * its bytes in *v and *vn, or 0xfb for NULL (*v NULL).  False when the
+ * value runs past the packet. */
+static bool mysql_row_value(struct cursor *c, const uint8_t **v, size_t *vn)
+{
+    uint8_t b = cur_ptr(c)[0];
+    *v = NULL;
+    *vn = 0;
+    if (b == 0xfb) {
+        cur_skip(c, 1);
+        return true;
+    }
+    if (b < 0xfb) {
+        cur_skip(c, 1);         /* the common case: the length in one byte */
+        *vn = b;
+        *v = cur_take(c, b);
+    } else {
+        *v = mysql_lenenc_str(c, vn);
+    }
+    return *v != NULL;
+}
+
 /* Where in the text row p..n lies byte off of the values gathered from it
  * (mysql_row_values() below): n + 1 when it lies in none. */
 static size_t mysql_row_where(const uint8_t *p, size_t n, size_t off)
@@ -1046,14 +1068,12 @@ static size_t mysql_row_where(const uint8_t *p, size_t n, size_t off)
     struct cursor c = cursor_init(p, n);
     size_t at = 0;      /* where the value's bytes start among the gathered */
     while (cur_left(&c) > 0) {
+        const uint8_t *v;
         size_t vn;
-        if (cur_ptr(&c)[0] == 0xfb) {
-            cur_skip(&c, 1);
-            continue;
-        }
-        const uint8_t *v = mysql_lenenc_str(&c, &vn);
-        if (v == NULL)
+        if (!mysql_row_value(&c, &v, &vn))
             break;
+        if (v == NULL)
+            continue;   /* a NULL gathers nothing */
         if (off <= at + vn)
             return (size_t)(v - p) + (off - at);
         at += vn + 1;
@@ -1085,26 +1105,15 @@ static int mysql_row_values(struct det_ctx *ctx, const uint8_t *p, size_t n, boo
     struct cursor c = cursor_init(p, n);
     int values = 0;
     while (cur_left(&c) > 0) {
-        uint8_t b = cur_ptr(&c)[0];
-        size_t vn = b;
         const uint8_t *v;
-        if (b == 0xfb) {
-            cur_skip(&c, 1);    /* NULL */
-            values++;
-            continue;
-        }
-        if (b < 0xfb) {
-            cur_skip(&c, 1);    /* the common case: the length in one byte */
-            v = cur_take(&c, vn);
-        } else {
-            v = mysql_lenenc_str(&c, &vn);
-        }
-        if (v == NULL) {
+        size_t vn;
+        if (!mysql_row_value(&c, &v, &vn)) {
             if (!truncated)
                 return -1;
             break;
         }
-        (void)secrets_values_add(&row, v, vn);     /* always fits: see above */
+        if (v != NULL)
+            (void)secrets_values_add(&row, v, vn);     /* always fits: see above */
         values++;
     }
     if (truncated)
