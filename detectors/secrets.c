@@ -1107,8 +1107,6 @@ static const void *sc_memo_kinds[SC_MEMO_NAMES];     /* const char * */
 static unsigned sc_memo_nrules, sc_memo_nkinds;
 static secrets_where_fn sc_memo_wheres[SC_NS_WHERE];
 static unsigned sc_memo_nwheres;
-static secrets_where_fn sc_last_where;      /* the last where() asked about, */
-static unsigned sc_last_ns;                 /* and its namespace */
 static uint32_t sc_memo_last;       /* 1 + the entry looked up last; 0: none */
 static struct sc_owner sc_owners[SC_OWNERS];
 static uint32_t sc_owners_gen[SC_OWNERS];   /* 0: empty */
@@ -1144,12 +1142,8 @@ SC_HOT static bool sc_owner_is(const struct sc_owner *o, const struct sc_who *w)
 {
     const struct flow_view *f = w->flow;
     if (f == NULL || o->d != w->d || o->port != f->server_port ||
-        o->transport != f->transport || o->server.family != f->server.family)
-        return false;
-    uint64_t a[2], b[2];
-    memcpy(a, o->server.b, sizeof a);
-    memcpy(b, f->server.b, sizeof b);
-    if (((a[0] ^ b[0]) | (a[1] ^ b[1])) != 0 || o->epoch != findings_epoch())
+        o->transport != f->transport || !addr_equal(&o->server, &f->server) ||
+        o->epoch != findings_epoch())
         return false;
     /* fields are a few bytes: compared here rather than through strcmp() */
     const char *x = o->field, *y = w->field;
@@ -1321,8 +1315,7 @@ static bool sc_memo_ready(void)
     return true;
 }
 
-/* The entry of bytes p..n scanned in namespace ns, or NULL; *key and *set
- * say where it would go. */
+/* Where bytes p..n scanned in namespace ns go: their key and set. */
 static void sc_memo_slot(const uint8_t *p, size_t n, unsigned ns, uint64_t *key, size_t *set)
 {
     uint64_t k = sc_memo_key(p, n) ^ ((uint64_t)ns * 0xff51afd7ed558ccdULL);
@@ -1485,7 +1478,6 @@ void secrets_memo_free(void)
     sc_memo_hits = sc_memo_misses = 0;
     sc_memo_clear();
     sc_memo_nrules = sc_memo_nkinds = sc_memo_nwheres = 0;
-    sc_last_where = NULL;
 }
 
 /* ------------------------------------------------------------------ findings */
@@ -1551,11 +1543,7 @@ bool secrets_scan_again(struct det_ctx *ctx, enum dir d, const char *field,
         return false;
     uint64_t key;
     size_t set;
-    if (where != sc_last_where || where == NULL) {     /* rows come by the thousand */
-        sc_last_ns = sc_memo_ns(true, where);
-        sc_last_where = where;
-    }
-    unsigned ns = sc_last_ns;
+    unsigned ns = sc_memo_ns(true, where);
     if (ns == SC_NS_NONE)
         return false;
     struct sc_memo *e = sc_memo_get(src, n, ns, &key, &set);

@@ -73,7 +73,7 @@ static uint64_t finding_key(const struct fact *f)
 static bool finding_matches(const struct finding *fd, const struct fact *f, uint64_t key)
 {
     return fd->key == key && fd->rule == f->rule && fd->transport == f->transport &&
-           fd->server_port == f->server_port && addr_cmp(&fd->server, &f->server) == 0;
+           fd->server_port == f->server_port && addr_equal(&fd->server, &f->server);
 }
 
 static bool table_grow(void)

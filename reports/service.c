@@ -112,7 +112,7 @@ static struct service *service_get(uint8_t transport, const struct ipaddr *serve
         for (; table[j] != NULL; j = (j + 1) & (table_cap - 1)) {
             struct service *s = table[j];
             if (s->key == key && s->transport == transport && s->port == port &&
-                addr_cmp(&s->server, server) == 0)
+                addr_equal(&s->server, server))
                 return s;
         }
     }

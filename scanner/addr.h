@@ -7,8 +7,10 @@
 #ifndef LEAKSCAN_ADDR_H
 #define LEAKSCAN_ADDR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define ADDR_STRLEN 46  /* INET6_ADDRSTRLEN */
 
@@ -22,5 +24,15 @@ void addr_format(const struct ipaddr *a, char *buf, size_t len);
 
 /* memcmp-style order: IPv4 before IPv6, then by bytes. */
 int addr_cmp(const struct ipaddr *a, const struct ipaddr *b);
+
+/* a and b are the same address.  Inline and branch-light: flow lookups and
+ * the secrets memo ask it for every packet or value. */
+static inline bool addr_equal(const struct ipaddr *a, const struct ipaddr *b)
+{
+    uint64_t x[2], y[2];
+    memcpy(x, a->b, sizeof x);
+    memcpy(y, b->b, sizeof y);
+    return a->family == b->family && ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
 
 #endif

@@ -61,12 +61,12 @@ static bool flow_matches(const struct flow *f, uint8_t transport, const struct i
     if (f->transport != transport)
         return false;
     if (f->port[0] == sport && f->port[1] == dport &&
-        memcmp(&f->addr[0], src, sizeof *src) == 0 && memcmp(&f->addr[1], dst, sizeof *dst) == 0) {
+        addr_equal(&f->addr[0], src) && addr_equal(&f->addr[1], dst)) {
         *to_server = true;
         return true;
     }
     if (f->port[1] == sport && f->port[0] == dport &&
-        memcmp(&f->addr[1], src, sizeof *src) == 0 && memcmp(&f->addr[0], dst, sizeof *dst) == 0) {
+        addr_equal(&f->addr[1], src) && addr_equal(&f->addr[0], dst)) {
         *to_server = false;
         return true;
     }
