@@ -958,6 +958,17 @@ void engine_free(void)
 
 /* ---------------------------------------------------------------- detector API */
 
+/* A flow has one server and one client: a rule it fed before goes to the
+ * same finding, found here without the lookup (nor the addresses).  The
+ * rules of the bulk (row and header secrets) came last: from the end. */
+static struct finding *flow_fed(const struct flow *f, const struct rule *rule)
+{
+    for (uint32_t i = f->nfed; i-- > 0;)
+        if (f->fed_rule[i] == rule)
+            return f->fed[i];
+    return NULL;
+}
+
 void detector_emit(struct det_ctx *ctx, const struct rule *rule, enum dir d,
                    const char *field, const void *value, size_t len, enum ev_kind kind)
 {
@@ -973,14 +984,10 @@ void detector_emit(struct det_ctx *ctx, const struct rule *rule, enum dir d,
         .value_len = len,
         .kind = kind,
     };
-    /* a flow has one server and one client: a rule it fed before goes to
-     * the same finding, found without the lookup (nor the addresses); the
-     * rules of the bulk (row and header secrets) came last, so from the end */
-    for (uint32_t i = f->nfed; i-- > 0;) {
-        if (f->fed_rule[i] == rule) {
-            finding_add_again(f->fed[i], &fact);
-            return;
-        }
+    struct finding *fed = flow_fed(f, rule);
+    if (fed != NULL) {
+        finding_add_again(fed, &fact);
+        return;
     }
     fact.protocol = flow_protocol(f);
     fact.transport = f->transport;
@@ -1001,13 +1008,11 @@ bool detector_emit_again(struct det_ctx *ctx, const struct rule *rule)
 {
     struct call *call = ctx->engine;
     struct flow *f = call->flow;
-    for (uint32_t i = f->nfed; i-- > 0;) {     /* from the end: see detector_emit() */
-        if (f->fed_rule[i] == rule) {
-            finding_add_occurrence(f->fed[i], ctx->ts_ns ? ctx->ts_ns : f->last_ns);
-            return true;
-        }
-    }
-    return false;
+    struct finding *fed = flow_fed(f, rule);
+    if (fed == NULL)
+        return false;
+    finding_add_occurrence(fed, ctx->ts_ns ? ctx->ts_ns : f->last_ns);
+    return true;
 }
 
 void detector_flow_encrypted(struct det_ctx *ctx)
