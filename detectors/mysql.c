@@ -1151,11 +1151,16 @@ static void mysql_row_counted(struct det_ctx *ctx, struct mysql_state *st)
 /* A whole text row: one met before (the same query run again) is stated
  * from the memo by its bytes, without gathering its values. */
 static void mysql_text_row(struct det_ctx *ctx, struct mysql_state *st,
-                           const uint8_t *p, size_t n)
+                           struct secrets_again *again, const uint8_t *p, size_t n)
 {
-    if (secrets_scan_again(ctx, DIR_TO_CLIENT, "row", p, n, mysql_row_where) ||
-        mysql_row_values(ctx, p, n, false) >= 0)
+    if (secrets_scan_again(again, p, n) || mysql_row_values(ctx, p, n, false) >= 0)
         mysql_row_counted(ctx, st);
+}
+
+/* The memo lookups of the rows of one segment. */
+static void mysql_rows_again(struct secrets_again *again, struct det_ctx *ctx)
+{
+    secrets_again_init(again, ctx, DIR_TO_CLIENT, "row", mysql_row_where);
 }
 
 /* A row of the result set in progress. */
@@ -1163,7 +1168,9 @@ static void mysql_row(struct det_ctx *ctx, struct mysql_state *st,
                       const uint8_t *p, size_t n, bool truncated)
 {
     if (!st->binary && !truncated) {
-        mysql_text_row(ctx, st, p, n);
+        struct secrets_again again;
+        mysql_rows_again(&again, ctx);
+        mysql_text_row(ctx, st, &again, p, n);
         return;
     }
     if (st->binary) {
@@ -1440,13 +1447,15 @@ static size_t mysql_rows(struct det_ctx *ctx, struct mysql_state *st, const uint
     if (st->phase != PH_COMMAND || st->resp != R_ROWS || st->compress_on || st->binary ||
         fr->skip != 0 || fr->cont)
         return 0;
+    struct secrets_again again;
+    mysql_rows_again(&again, ctx);
     while (n - off >= 5) {
         const uint8_t *q = p + off;
         size_t len = (size_t)q[0] | (size_t)q[1] << 8 | (size_t)q[2] << 16;
         if (len == 0 || 4 + len > MYSQL_PEEK_MAX || 4 + len > n - off ||
             q[4] == 0xfe || q[4] == 0xff)
             break;
-        mysql_text_row(ctx, st, q + 4, len);
+        mysql_text_row(ctx, st, &again, q + 4, len);
         off += 4 + len;
     }
     return off;

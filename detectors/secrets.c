@@ -1111,6 +1111,7 @@ static uint32_t sc_memo_last;       /* 1 + the entry looked up last; 0: none */
 static struct sc_owner sc_owners[SC_OWNERS];
 static uint32_t sc_owners_gen[SC_OWNERS];   /* 0: empty */
 static uint32_t sc_owners_last;             /* the last generation handed out */
+static uint32_t sc_memo_clears;             /* how often generations started afresh */
 
 /* The place of p in tab (added when new), or -1 when tab is full. */
 static int sc_memo_name(const void **tab, unsigned *len, const void *p)
@@ -1377,13 +1378,13 @@ SC_HOT static struct sc_memo *sc_memo_get(const uint8_t *p, size_t n, unsigned n
 
 /* States the matches of entry e for bytes p (what its offsets refer to).
  * With ctx: a value whose matches were stated last to the same server,
- * field and direction is counted through detector_emit_again(), since its
- * facts (same rule, server, field and value) are in those findings
- * already; anything else goes through cb. */
+ * field and direction (owned: sc_memo_owned() of who) is counted through
+ * detector_emit_again(), since its facts (same rule, server, field and
+ * value) are in those findings already; anything else goes through cb. */
 SC_HOT static void sc_memo_replay(struct sc_memo *e, const uint8_t *p, secrets_cb cb, void *arg,
-                           const struct sc_who *who, struct det_ctx *ctx)
+                           const struct sc_who *who, struct det_ctx *ctx, bool owned)
 {
-    bool same = ctx != NULL && sc_memo_owned(e, who);
+    bool same = ctx != NULL && owned;
     for (unsigned i = 0; i < e->nhits; i++) {
         const struct sc_memo_hit *h = &e->hit[i];
         const struct rule *rule = sc_memo_rules[h->rule];
@@ -1441,7 +1442,7 @@ static void sc_find_memo(const uint8_t *p, size_t n, bool padded, secrets_cb cb,
     unsigned ns = sc_memo_ns(padded, NULL);
     struct sc_memo *e = sc_memo_get(p, n, ns, &key, &set);
     if (e != NULL)
-        sc_memo_replay(e, p, cb, arg, who, ctx);
+        sc_memo_replay(e, p, cb, arg, who, ctx, ctx != NULL && sc_memo_owned(e, who));
     else
         sc_memo_fill(p, n, padded, cb, arg, who, ns, key, set, NULL, NULL, 0);
 }
@@ -1464,6 +1465,7 @@ static void sc_memo_clear(void)
         memset(sc_memo_keys, 0, 2 * SC_MEMO_SETS * sizeof *sc_memo_keys);
     memset(sc_owners_gen, 0, sizeof sc_owners_gen);
     sc_owners_last = 0;
+    sc_memo_clears++;
     sc_memo_last = 0;
 }
 
@@ -1536,22 +1538,45 @@ void secrets_scan_values(struct det_ctx *ctx, enum dir d, const char *field,
     v->len = 0;
 }
 
-bool secrets_scan_again(struct det_ctx *ctx, enum dir d, const char *field,
-                        const uint8_t *src, size_t n, secrets_where_fn where)
+void secrets_again_init(struct secrets_again *a, struct det_ctx *ctx, enum dir d,
+                        const char *field, secrets_where_fn where)
 {
-    if (n == 0 || n > SC_MEMO_LEN || sc_memo == NULL)
+    *a = (struct secrets_again){ ctx, d, field != NULL ? field : "", sc_memo_ns(true, where),
+                                 0, sc_memo_clears };
+}
+
+/* Whether who stated e's matches last, a's owner being who's once known. */
+SC_HOT static bool sc_memo_owned_by(const struct sc_memo *e, struct secrets_again *a,
+                                    const struct sc_who *who)
+{
+    if (e->owner_gen == 0 || sc_owners_gen[e->owner] != e->owner_gen)
+        return false;
+    if (e->owner_gen == a->owner_gen && a->clears == sc_memo_clears)
+        return true;    /* generations are unique between clears */
+    if (!sc_owner_is(&sc_owners[e->owner], who))
+        return false;
+    a->owner_gen = e->owner_gen;
+    a->clears = sc_memo_clears;
+    return true;
+}
+
+bool secrets_scan_again(struct secrets_again *a, const uint8_t *src, size_t n)
+{
+    if (n == 0 || n > SC_MEMO_LEN || sc_memo == NULL || a->ns == SC_NS_NONE)
         return false;
     uint64_t key;
     size_t set;
-    unsigned ns = sc_memo_ns(true, where);
-    if (ns == SC_NS_NONE)
-        return false;
-    struct sc_memo *e = sc_memo_get(src, n, ns, &key, &set);
+    struct sc_memo *e = sc_memo_get(src, n, a->ns, &key, &set);
     if (e == NULL)
         return false;
-    struct sc_emit em = { ctx, d, field };
-    struct sc_who who = { ctx->flow, d, field != NULL ? field : "" };
-    sc_memo_replay(e, src, sc_emit, &em, &who, ctx);
+    struct sc_emit em = { a->ctx, a->d, a->field };
+    struct sc_who who = { a->ctx->flow, a->d, a->field };
+    bool owned = sc_memo_owned_by(e, a, &who);
+    sc_memo_replay(e, src, sc_emit, &em, &who, a->ctx, owned);
+    if (!owned && e->owner_gen != 0) {
+        a->owner_gen = e->owner_gen;    /* stamped with who's owner just now */
+        a->clears = sc_memo_clears;
+    }
     return true;
 }
 

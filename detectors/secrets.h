@@ -131,11 +131,24 @@ void secrets_scan_values(struct det_ctx *ctx, enum dir d, const char *field,
  * byte at offset off of the values gathered from it; its address also
  * tells records of one format from another's. */
 typedef size_t (*secrets_where_fn)(const uint8_t *src, size_t n, size_t off);
+/* Records of one field and direction of one flow, looked up one after
+ * another (the rows of a segment): whether the memo's matches were stated
+ * last for this same field, direction and server is checked once, not per
+ * record.  Set up with secrets_again_init(); valid while ctx is. */
+struct secrets_again {
+    struct det_ctx *ctx;
+    enum dir d;
+    const char *field;
+    unsigned ns;                /* the memo's namespace of where() */
+    uint32_t owner_gen;         /* the memo owner known to be this one; 0: none yet */
+    uint32_t clears;            /* the memo's clears when owner_gen was learnt */
+};
+void secrets_again_init(struct secrets_again *a, struct det_ctx *ctx, enum dir d,
+                        const char *field, secrets_where_fn where);
 /* When the memo holds the matches of the values of this very record,
  * states them as secrets_scan_values() did and returns true.  False: gather
  * the values and call secrets_scan_record(). */
-bool secrets_scan_again(struct det_ctx *ctx, enum dir d, const char *field,
-                        const uint8_t *src, size_t n, secrets_where_fn where);
+bool secrets_scan_again(struct secrets_again *a, const uint8_t *src, size_t n);
 /* secrets_scan_values() of the values v gathered from the record src..n,
  * remembered under the record's bytes (records up to 240 bytes). */
 void secrets_scan_record(struct det_ctx *ctx, enum dir d, const char *field,
