@@ -98,13 +98,14 @@ int detector_select(const char *list, const struct detector **out, char *bad, si
  * Services the engine offers to a detector during a callback.
  */
 
-/* Counts one more occurrence of a fact of rule stated before, on this
+/* Counts n more occurrences of a fact of rule stated before, on this
  * flow's server, with the same field and value (a repeated value the
  * secrets scanner remembers), without stating it again: the finding's
- * samples and distinct-secret count already hold it.  Returns false when
- * this flow has not fed a finding of rule yet (the caller then states the
- * fact with detector_emit, which also counts the flow). */
-bool detector_emit_again(struct det_ctx *ctx, const struct rule *rule);
+ * samples and distinct-secret count already hold it.  Returns false (and
+ * counts nothing) when this flow has not fed a finding of rule yet: the
+ * caller then states the fact with detector_emit, which also counts the
+ * flow. */
+bool detector_emit_again(struct det_ctx *ctx, const struct rule *rule, uint64_t n);
 
 /* States one fact.  field names what was seen ("user", "COM_QUERY");
  * value/len is the evidence (may be NULL/0), shown as kind says. */

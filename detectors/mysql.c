@@ -1171,6 +1171,7 @@ static void mysql_row(struct det_ctx *ctx, struct mysql_state *st,
         struct secrets_again again;
         mysql_rows_again(&again, ctx);
         mysql_text_row(ctx, st, &again, p, n);
+        secrets_again_end(&again);
         return;
     }
     if (st->binary) {
@@ -1458,6 +1459,7 @@ static size_t mysql_rows(struct det_ctx *ctx, struct mysql_state *st, const uint
         mysql_text_row(ctx, st, &again, q + 4, len);
         off += 4 + len;
     }
+    secrets_again_end(&again);
     return off;
 }
 

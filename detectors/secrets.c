@@ -1376,19 +1376,40 @@ SC_HOT static struct sc_memo *sc_memo_get(const uint8_t *p, size_t n, unsigned n
     return &sc_memo[i];
 }
 
+/* Counts a repeated fact of rule (the memo's rule r) for a's flow: the
+ * first of a rule now, to learn whether the flow fed its finding, the rest
+ * in secrets_again_end().  False: the flow fed none yet. */
+SC_HOT static bool sc_again_count(struct secrets_again *a, unsigned r, const struct rule *rule)
+{
+    for (unsigned i = 0; i < a->nrules; i++)
+        if (a->rule[i] == r) {
+            a->count[i]++;
+            return true;
+        }
+    if (!detector_emit_again(a->ctx, rule, 1))
+        return false;
+    if (a->nrules < SECRETS_AGAIN_RULES) {
+        a->rule[a->nrules] = (uint8_t)r;
+        a->count[a->nrules++] = 0;
+    }
+    return true;
+}
+
 /* States the matches of entry e for bytes p (what its offsets refer to).
  * With ctx: a value whose matches were stated last to the same server,
  * field and direction (owned: sc_memo_owned() of who) is counted through
  * detector_emit_again(), since its facts (same rule, server, field and
  * value) are in those findings already; anything else goes through cb. */
 SC_HOT static void sc_memo_replay(struct sc_memo *e, const uint8_t *p, secrets_cb cb, void *arg,
-                           const struct sc_who *who, struct det_ctx *ctx, bool owned)
+                           const struct sc_who *who, struct det_ctx *ctx, bool owned,
+                           struct secrets_again *a)
 {
     bool same = ctx != NULL && owned;
     for (unsigned i = 0; i < e->nhits; i++) {
         const struct sc_memo_hit *h = &e->hit[i];
         const struct rule *rule = sc_memo_rules[h->rule];
-        if (same && detector_emit_again(ctx, rule))
+        if (same && (a != NULL ? sc_again_count(a, h->rule, rule)
+                               : detector_emit_again(ctx, rule, 1)))
             continue;
         struct secrets_match m = { rule, sc_memo_kinds[h->kind],
                                    h->own ? e->own[h->own - 1] : p + h->off, h->len, h->off };
@@ -1442,7 +1463,7 @@ static void sc_find_memo(const uint8_t *p, size_t n, bool padded, secrets_cb cb,
     unsigned ns = sc_memo_ns(padded, NULL);
     struct sc_memo *e = sc_memo_get(p, n, ns, &key, &set);
     if (e != NULL)
-        sc_memo_replay(e, p, cb, arg, who, ctx, ctx != NULL && sc_memo_owned(e, who));
+        sc_memo_replay(e, p, cb, arg, who, ctx, ctx != NULL && sc_memo_owned(e, who), NULL);
     else
         sc_memo_fill(p, n, padded, cb, arg, who, ns, key, set, NULL, NULL, 0);
 }
@@ -1542,7 +1563,14 @@ void secrets_again_init(struct secrets_again *a, struct det_ctx *ctx, enum dir d
                         const char *field, secrets_where_fn where)
 {
     *a = (struct secrets_again){ ctx, d, field != NULL ? field : "", sc_memo_ns(true, where),
-                                 0, sc_memo_clears };
+                                 0, sc_memo_clears, 0, { 0 }, { 0 } };
+}
+
+void secrets_again_end(struct secrets_again *a)
+{
+    for (unsigned i = 0; i < a->nrules; i++)
+        detector_emit_again(a->ctx, sc_memo_rules[a->rule[i]], a->count[i]);
+    a->nrules = 0;
 }
 
 /* Whether who stated e's matches last, a's owner being who's once known. */
@@ -1572,7 +1600,7 @@ bool secrets_scan_again(struct secrets_again *a, const uint8_t *src, size_t n)
     struct sc_emit em = { a->ctx, a->d, a->field };
     struct sc_who who = { a->ctx->flow, a->d, a->field };
     bool owned = sc_memo_owned_by(e, a, &who);
-    sc_memo_replay(e, src, sc_emit, &em, &who, a->ctx, owned);
+    sc_memo_replay(e, src, sc_emit, &em, &who, a->ctx, owned, a);
     if (!owned && e->owner_gen != 0) {
         a->owner_gen = e->owner_gen;    /* stamped with who's owner just now */
         a->clears = sc_memo_clears;

@@ -134,7 +134,10 @@ typedef size_t (*secrets_where_fn)(const uint8_t *src, size_t n, size_t off);
 /* Records of one field and direction of one flow, looked up one after
  * another (the rows of a segment): whether the memo's matches were stated
  * last for this same field, direction and server is checked once, not per
- * record.  Set up with secrets_again_init(); valid while ctx is. */
+ * record, and repeated facts are counted once per rule at the end.  Set up
+ * with secrets_again_init(), close with secrets_again_end() before ctx
+ * changes. */
+#define SECRETS_AGAIN_RULES 4
 struct secrets_again {
     struct det_ctx *ctx;
     enum dir d;
@@ -142,9 +145,13 @@ struct secrets_again {
     unsigned ns;                /* the memo's namespace of where() */
     uint32_t owner_gen;         /* the memo owner known to be this one; 0: none yet */
     uint32_t clears;            /* the memo's clears when owner_gen was learnt */
+    unsigned nrules;
+    uint8_t rule[SECRETS_AGAIN_RULES];      /* repeated facts not counted yet: */
+    uint32_t count[SECRETS_AGAIN_RULES];    /* the memo's rule, and how many */
 };
 void secrets_again_init(struct secrets_again *a, struct det_ctx *ctx, enum dir d,
                         const char *field, secrets_where_fn where);
+void secrets_again_end(struct secrets_again *a);
 /* When the memo holds the matches of the values of this very record,
  * states them as secrets_scan_values() did and returns true.  False: gather
  * the values and call secrets_scan_record(). */

@@ -196,9 +196,11 @@ struct finding *finding_add(const struct fact *f)
     return fd;
 }
 
-void finding_add_occurrence(struct finding *fd, uint64_t ts_ns)
+void finding_add_occurrences(struct finding *fd, uint64_t ts_ns, uint64_t n)
 {
-    fd->occurrences++;
+    if (n == 0)
+        return;
+    fd->occurrences += n;
     if (ts_ns < fd->first_ns)
         fd->first_ns = ts_ns;
     if (ts_ns > fd->last_ns)
@@ -207,7 +209,7 @@ void finding_add_occurrence(struct finding *fd, uint64_t ts_ns)
 
 void finding_add_again(struct finding *fd, const struct fact *f)
 {
-    finding_add_occurrence(fd, f->ts_ns);
+    finding_add_occurrences(fd, f->ts_ns, 1);
     finding_add_sample(fd, f);
 }
 

@@ -88,10 +88,10 @@ struct finding *finding_add(const struct fact *f);
  * the lookup, for the hot path of a flow that repeats a fact.  Reads only
  * the fact's time, packet, direction, field and value. */
 void finding_add_again(struct finding *fd, const struct fact *f);
-/* Counts one more occurrence, at ts_ns, of a fact fd holds already (same
+/* Counts n more occurrences, at ts_ns, of a fact fd holds already (same
  * field and value): finding_add_again() without the sample and the
  * distinct-secret count, which it would not change. */
-void finding_add_occurrence(struct finding *fd, uint64_t ts_ns);
+void finding_add_occurrences(struct finding *fd, uint64_t ts_ns, uint64_t n);
 /* Counts one more flow for a finding (the engine calls it once per flow). */
 void finding_count_flow(struct finding *fd);
 

@@ -1004,14 +1004,14 @@ void detector_emit(struct det_ctx *ctx, const struct rule *rule, enum dir d,
     }
 }
 
-bool detector_emit_again(struct det_ctx *ctx, const struct rule *rule)
+bool detector_emit_again(struct det_ctx *ctx, const struct rule *rule, uint64_t n)
 {
     struct call *call = ctx->engine;
     struct flow *f = call->flow;
     struct finding *fed = flow_fed(f, rule);
     if (fed == NULL)
         return false;
-    finding_add_occurrence(fed, ctx->ts_ns ? ctx->ts_ns : f->last_ns);
+    finding_add_occurrences(fed, ctx->ts_ns ? ctx->ts_ns : f->last_ns, n);
     return true;
 }
 
