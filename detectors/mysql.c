@@ -28,6 +28,7 @@
  * be told from a wrong password: that login is reported as readable, but
  * mysql.tls-not-enforced needs a client that actually got in.
  */
+#define _GNU_SOURCE     /* memmem() */
 #include "detector.h"
 #include "secrets.h"
 
@@ -238,9 +239,14 @@ static const uint8_t *mysql_str_or_rest(struct cursor *c, size_t max, size_t *n)
 static void mysql_text_put(char *buf, size_t cap, const uint8_t *v, size_t n)
 {
     size_t len = strnlen(buf, cap);
-    for (size_t i = 0; i < n && len + 1 < cap; i++)
-        buf[len++] = (v[i] >= 0x20 && v[i] < 0x7f) ? (char)v[i] : '?';
-    buf[len < cap ? len : cap - 1] = '\0';
+    if (len + 1 >= cap) {
+        buf[cap - 1] = '\0';
+        return;
+    }
+    size_t m = n < cap - 1 - len ? n : cap - 1 - len;
+    for (size_t i = 0; i < m; i++)      /* no early exit: the compiler vectorizes it */
+        buf[len + i] = (uint8_t)(v[i] - 0x20) < 0x5f ? (char)v[i] : '?';
+    buf[len + m] = '\0';
 }
 
 /* Appends " key=value" ("key=value" at the start) to a bounded C string. */
@@ -264,11 +270,7 @@ static void mysql_copy_str(char *dst, size_t cap, const uint8_t *s, size_t n)
 /* Whether needle occurs in the n bytes at s. */
 static bool mysql_contains(const uint8_t *s, size_t n, const char *needle)
 {
-    size_t k = strlen(needle);
-    for (size_t i = 0; k <= n && i <= n - k; i++)
-        if (memcmp(s + i, needle, k) == 0)
-            return true;
-    return false;
+    return memmem(s, n, needle, strlen(needle)) != NULL;
 }
 
 static bool mysql_name_is(const uint8_t *s, size_t n, const char *name)

@@ -144,6 +144,9 @@ static struct finding *finding_lookup(const struct fact *f)
 
 static void finding_add_client(struct finding *fd, const struct ipaddr *c)
 {
+    /* the client counted last comes back most: it is in the set already */
+    if (fd->nclients > 0 && addr_equal(&fd->clients[fd->nclients - 1], c))
+        return;
     if (u64set_add(&fd->client_set, hash64(c, sizeof *c, 0)) != 1)
         return;
     if (fd->nclients < FINDING_MAX_CLIENTS)

@@ -77,6 +77,7 @@ void sha256_once(const void *p, size_t n, uint8_t out[32])
 struct sha256_job {
     pthread_t thread;
     int fd;
+    struct sha256_stream *s;
     bool ok;
     char hex[65];
 };
@@ -84,7 +85,7 @@ struct sha256_job {
 static void *sha256_file_run(void *arg)
 {
     struct sha256_job *job = arg;
-    struct sha256_stream *s = sha256_stream_new();
+    struct sha256_stream *s = job->s;
     size_t cap = 1 << 20;
     char *buf = malloc(cap);
     job->ok = s != NULL && buf != NULL;
@@ -115,8 +116,13 @@ struct sha256_job *sha256_file_start(const char *path)
         free(job);
         return NULL;
     }
+    /* made here, so that libcrypto's first use (its set-up) is always on
+     * the calling thread, not on whichever thread comes first */
+    job->s = sha256_stream_new();
     if (pthread_create(&job->thread, NULL, sha256_file_run, job) != 0) {
         close(job->fd);
+        char hex[65];
+        sha256_stream_final(job->s, hex);   /* frees it */
         free(job);
         return NULL;
     }
