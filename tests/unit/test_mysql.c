@@ -313,6 +313,35 @@ static void test_plain_session(void)
     conv_free(&c);
 }
 
+/* Unprintable bytes of a login become '?' in its evidence, wherever they
+ * fall in the eight-byte steps the copy takes; bytes 0x20 and 0x7e stay. */
+static void test_login_unprintable(void)
+{
+    static const char login[] =
+        "\x8d\xa6\x3f\x00" "\x00\x00\x00\x01" "\x2d"
+        "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+        "ops\x1fuser\x7fname\xc3\xa9 abcdefgh~ij\x80" "\0"      /* user */
+        "\x14" "0123456789abcdefghij"
+        "shop" "\0"
+        "mysql_native_password" "\0"
+        "\x2b"
+        "\x0c" "_client_name" "\x0a" "libmariadb"
+        "\x0c" "program_name" "\x05" "my\tsq";
+    struct conv c = { 0 };
+    struct finding_view v;
+    conv_login(&c, P(greet_ssl), P(login));
+    conv_pkt(&c, DIR_TO_CLIENT, 2, P(ok_pkt));
+    conv_seal(&c);
+    conv_check(&c, NULL, 0);
+    CHECK(finding_of("mysql.cleartext-login", &v));
+    CHECK(sample_has(&v, "login", "user=ops?user?name?? abcdefgh~ij? db=shop "
+                                  "plugin=mysql_native_password program=my?sq"));
+    CHECK(finding_of("mysql.tls-not-enforced", &v));
+    CHECK(sample_has(&v, "user", "ops?user?name?? abcdefgh~ij?"));
+    findings_free();
+    conv_free(&c);
+}
+
 /* The same rows again and again (the same query run twice, a row repeated):
  * every card is counted, each distinct card is one sample and one distinct
  * secret, whether the scanner searched the row or remembered it. */
@@ -1036,6 +1065,7 @@ int main(void)
 {
     RUN(test_plain_session);
     RUN(test_repeated_rows);
+    RUN(test_login_unprintable);
     RUN(test_repeated_wide_rows);
     RUN(test_empty_row_packet);
     RUN(test_ssl_request);
