@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../reports/finding.h"
 #include "../reports/service.h"
@@ -53,6 +54,14 @@ struct flow_view {
     const uint8_t *head[2];
     size_t head_len[2];
 };
+
+/* Whether nDPI identified the flow from its bytes as the protocol name
+ * (the first letters are compared inline: wants() runs on every flow). */
+static inline bool flow_dpi_is(const struct flow_view *f, const char *name)
+{
+    return f->by_dpi && f->protocol != NULL && f->protocol[0] == name[0] &&
+           strcmp(f->protocol, name) == 0;
+}
 
 /* The detector's handle on one flow, valid during a callback. */
 struct det_ctx {

@@ -59,10 +59,10 @@ static bool es_header(const uint8_t *p, size_t n, uint32_t *len)
 static bool es_wants(const struct flow_view *f)
 {
     uint32_t len;
-    if (f->by_dpi && strcmp(f->protocol, "Elasticsearch") != 0)
+    bool named = flow_dpi_is(f, "Elasticsearch");
+    if (f->by_dpi && !named)
         return false;
-    return es_header(f->head[DIR_TO_SERVER], f->head_len[DIR_TO_SERVER], &len) ||
-           (f->by_dpi && strcmp(f->protocol, "Elasticsearch") == 0);
+    return es_header(f->head[DIR_TO_SERVER], f->head_len[DIR_TO_SERVER], &len) || named;
 }
 
 static bool es_action_byte(uint8_t b)

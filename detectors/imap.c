@@ -317,7 +317,7 @@ static bool imap_wants(const struct flow_view *f)
 {
     if (f->transport != 6)
         return false;
-    if (f->by_dpi && f->protocol != NULL && strcmp(f->protocol, "IMAP") == 0)
+    if (flow_dpi_is(f, "IMAP"))
         return true;
     const uint8_t *s = f->head[DIR_TO_CLIENT];
     size_t sn = f->head_len[DIR_TO_CLIENT];

@@ -396,7 +396,7 @@ static bool irc_wants(const struct flow_view *f)
     struct textline l;
     if (f->transport != 6)
         return false;
-    if (f->by_dpi && f->protocol != NULL && strcmp(f->protocol, "IRC") == 0)
+    if (flow_dpi_is(f, "IRC"))
         return true;
     /* a registration line from the client, unless the server's first
      * bytes are another protocol's greeting ("220 ", "+OK", "* OK") */

@@ -276,7 +276,7 @@ static bool ldap_wants(const struct flow_view *f)
 {
     if (f->transport != 6)
         return false;
-    if (f->by_dpi && f->protocol != NULL && strcmp(f->protocol, "LDAP") == 0)
+    if (flow_dpi_is(f, "LDAP"))
         return true;
     uint8_t op;
     struct cursor body;

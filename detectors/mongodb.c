@@ -1049,7 +1049,7 @@ static bool mongo_wants(const struct flow_view *f)
 {
     if (f->transport != 6)
         return false;
-    if (f->by_dpi && f->protocol != NULL && strcmp(f->protocol, "MongoDB") == 0)
+    if (flow_dpi_is(f, "MongoDB"))
         return true;
     return mongo_head_is_message(f->head[DIR_TO_SERVER], f->head_len[DIR_TO_SERVER]) ||
            mongo_head_is_message(f->head[DIR_TO_CLIENT], f->head_len[DIR_TO_CLIENT]);

@@ -1609,7 +1609,7 @@ static bool mysql_wants(const struct flow_view *f)
 {
     if (f->transport != 6)
         return false;
-    if (f->by_dpi && f->protocol != NULL && strcmp(f->protocol, "MySQL") == 0)
+    if (flow_dpi_is(f, "MySQL"))
         return true;
     if (f->head[DIR_TO_CLIENT] != NULL &&
         mysql_looks_like_greeting(f->head[DIR_TO_CLIENT], f->head_len[DIR_TO_CLIENT]))

@@ -387,7 +387,7 @@ static bool ora_wants(const struct flow_view *f)
 {
     if (f->transport != 6)
         return false;
-    if (f->by_dpi && f->protocol != NULL && strcmp(f->protocol, "Oracle") == 0)
+    if (flow_dpi_is(f, "Oracle"))
         return true;
     const uint8_t *p = f->head[DIR_TO_SERVER];
     size_t n = f->head_len[DIR_TO_SERVER];

@@ -817,7 +817,7 @@ static bool pgsql_wants(const struct flow_view *f)
 {
     if (f->transport != 6)
         return false;
-    if (f->by_dpi && f->protocol != NULL && strcmp(f->protocol, "PostgreSQL") == 0)
+    if (flow_dpi_is(f, "PostgreSQL"))
         return true;
     return pgsql_head_is_start(f->head[DIR_TO_SERVER], f->head_len[DIR_TO_SERVER]);
 }

@@ -64,7 +64,7 @@ static bool plain_wants(const struct flow_view *f)
         return false;
     /* unknown streams, and FTP data connections nDPI names (file contents:
      * the FTP detector reads the control connection only) */
-    bool ftp_data = f->by_dpi && f->protocol != NULL && strcmp(f->protocol, "FTP_DATA") == 0;
+    bool ftp_data = flow_dpi_is(f, "FTP_DATA");
     if (!ftp_data && (f->by_dpi || f->protocol == NULL || strcmp(f->protocol, "Unknown") != 0))
         return false;
     const struct detector *const *active = detector_active();

@@ -733,7 +733,7 @@ static bool redis_wants(const struct flow_view *f)
 {
     if (f->transport != 6)
         return false;
-    if (f->by_dpi && f->protocol != NULL && strcmp(f->protocol, "Redis") == 0)
+    if (flow_dpi_is(f, "Redis"))
         return true;
     /* nDPI 4.2 misses Redis when the first reply is -WRONGPASS, a bulk
      * string, or follows an inline command: look at the bytes ourselves. */

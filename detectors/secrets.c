@@ -1401,15 +1401,13 @@ SC_HOT static bool sc_again_count(struct secrets_again *a, unsigned r, const str
  * detector_emit_again(), since its facts (same rule, server, field and
  * value) are in those findings already; anything else goes through cb. */
 SC_HOT static void sc_memo_replay(struct sc_memo *e, const uint8_t *p, secrets_cb cb, void *arg,
-                           const struct sc_who *who, struct det_ctx *ctx, bool owned,
-                           struct secrets_again *a)
+                           const struct sc_who *who, struct det_ctx *ctx, bool owned)
 {
     bool same = ctx != NULL && owned;
     for (unsigned i = 0; i < e->nhits; i++) {
         const struct sc_memo_hit *h = &e->hit[i];
         const struct rule *rule = sc_memo_rules[h->rule];
-        if (same && (a != NULL ? sc_again_count(a, h->rule, rule)
-                               : detector_emit_again(ctx, rule, 1)))
+        if (same && detector_emit_again(ctx, rule, 1))
             continue;
         struct secrets_match m = { rule, sc_memo_kinds[h->kind],
                                    h->own ? e->own[h->own - 1] : p + h->off, h->len, h->off };
@@ -1463,7 +1461,7 @@ static void sc_find_memo(const uint8_t *p, size_t n, bool padded, secrets_cb cb,
     unsigned ns = sc_memo_ns(padded, NULL);
     struct sc_memo *e = sc_memo_get(p, n, ns, &key, &set);
     if (e != NULL)
-        sc_memo_replay(e, p, cb, arg, who, ctx, ctx != NULL && sc_memo_owned(e, who), NULL);
+        sc_memo_replay(e, p, cb, arg, who, ctx, ctx != NULL && sc_memo_owned(e, who));
     else
         sc_memo_fill(p, n, padded, cb, arg, who, ns, key, set, NULL, NULL, 0);
 }
@@ -1573,38 +1571,66 @@ void secrets_again_end(struct secrets_again *a)
     a->nrules = 0;
 }
 
-/* Whether who stated e's matches last, a's owner being who's once known. */
-SC_HOT static bool sc_memo_owned_by(const struct sc_memo *e, struct secrets_again *a,
-                                    const struct sc_who *who)
+/* The turns secrets_scan_again() seldom takes, out of its way. */
+
+/* Whether a's flow, direction and field own e's owner slot (e's generation
+ * being current), learnt for the next records. */
+static __attribute__((noinline)) bool sc_again_owner(const struct sc_memo *e,
+                                                    struct secrets_again *a)
 {
-    if (e->owner_gen == 0 || sc_owners_gen[e->owner] != e->owner_gen)
-        return false;
-    if (e->owner_gen == a->owner_gen && a->clears == sc_memo_clears)
-        return true;    /* generations are unique between clears */
-    if (!sc_owner_is(&sc_owners[e->owner], who))
+    struct sc_who who = { a->ctx->flow, a->d, a->field };
+    if (!sc_owner_is(&sc_owners[e->owner], &who))
         return false;
     a->owner_gen = e->owner_gen;
     a->clears = sc_memo_clears;
     return true;
 }
 
+/* States e's match i for the record at src in full. */
+static __attribute__((noinline)) void sc_again_state(const struct secrets_again *a,
+                                                    const struct sc_memo *e, unsigned i,
+                                                    const uint8_t *src)
+{
+    const struct sc_memo_hit *h = &e->hit[i];
+    struct sc_emit em = { a->ctx, a->d, a->field };
+    struct secrets_match m = { sc_memo_rules[h->rule], sc_memo_kinds[h->kind],
+                               h->own ? e->own[h->own - 1] : src + h->off, h->len, h->off };
+    sc_emit(&em, &m);
+}
+
+/* Marks e as stated for a's flow, direction and field, and learns the
+ * owner slot that stands for them. */
+static __attribute__((noinline)) void sc_again_stamp(struct sc_memo *e, struct secrets_again *a)
+{
+    struct sc_who who = { a->ctx->flow, a->d, a->field };
+    sc_memo_stamp(e, &who);
+    if (e->owner_gen != 0) {
+        a->owner_gen = e->owner_gen;
+        a->clears = sc_memo_clears;
+    }
+}
+
+/* sc_memo_replay() for a record of a: its facts stated to the same server,
+ * field and direction last are counted (sc_again_count()), the rest stated
+ * in full. */
 bool secrets_scan_again(struct secrets_again *a, const uint8_t *src, size_t n)
 {
-    if (n == 0 || n > SC_MEMO_LEN || sc_memo == NULL || a->ns == SC_NS_NONE)
-        return false;
+    if (n - 1 >= SC_MEMO_LEN || a->ns == SC_NS_NONE || sc_memo == NULL)
+        return false;   /* n - 1 wraps when n is 0 */
     uint64_t key;
     size_t set;
     struct sc_memo *e = sc_memo_get(src, n, a->ns, &key, &set);
     if (e == NULL)
         return false;
-    struct sc_emit em = { a->ctx, a->d, a->field };
-    struct sc_who who = { a->ctx->flow, a->d, a->field };
-    bool owned = sc_memo_owned_by(e, a, &who);
-    sc_memo_replay(e, src, sc_emit, &em, &who, a->ctx, owned, a);
-    if (!owned && e->owner_gen != 0) {
-        a->owner_gen = e->owner_gen;    /* stamped with who's owner just now */
-        a->clears = sc_memo_clears;
-    }
+    /* generations are unique between clears: a's, once learnt, stands for a */
+    bool same = e->owner_gen != 0 && sc_owners_gen[e->owner] == e->owner_gen &&
+                ((e->owner_gen == a->owner_gen && a->clears == sc_memo_clears) ||
+                 sc_again_owner(e, a));
+    for (unsigned i = 0; i < e->nhits; i++)
+        if (!same || !sc_again_count(a, e->hit[i].rule, sc_memo_rules[e->hit[i].rule]))
+            sc_again_state(a, e, i, src);
+    if (!same)
+        sc_again_stamp(e, a);
     return true;
 }
 

@@ -92,7 +92,7 @@ static bool snmp_wants(const struct flow_view *f)
 {
     if (f->transport != 17)
         return false;
-    bool named = f->by_dpi && f->protocol != NULL && strcmp(f->protocol, "SNMP") == 0;
+    bool named = flow_dpi_is(f, "SNMP");
     bool port = f->server_port == 161 || f->server_port == 162 ||
                 f->client_port == 161 || f->client_port == 162;
     if (!named && !port)

@@ -380,7 +380,7 @@ static bool socks_wants(const struct flow_view *f)
 {
     if (f->transport != 6)
         return false;
-    if (f->by_dpi && f->protocol != NULL && strcmp(f->protocol, "SOCKS") == 0)
+    if (flow_dpi_is(f, "SOCKS"))
         return true;
     const uint8_t *c = f->head[DIR_TO_SERVER], *s = f->head[DIR_TO_CLIENT];
     size_t cn = f->head_len[DIR_TO_SERVER], sn = f->head_len[DIR_TO_CLIENT];

@@ -1329,8 +1329,7 @@ static bool tds_wants(const struct flow_view *f)
 {
     if (f->transport != 6)
         return false;
-    if (f->by_dpi && f->protocol != NULL &&
-        (strcmp(f->protocol, "MsSQL-TDS") == 0 || strcmp(f->protocol, "TDS") == 0))
+    if (flow_dpi_is(f, "MsSQL-TDS") || flow_dpi_is(f, "TDS"))
         return true;
     return tds_head_is_start(f->head[DIR_TO_SERVER], f->head_len[DIR_TO_SERVER]);
 }

@@ -288,7 +288,7 @@ static bool telnet_wants(const struct flow_view *f)
 {
     if (f->transport != 6)
         return false;
-    if (f->by_dpi && f->protocol != NULL && strcmp(f->protocol, "Telnet") == 0)
+    if (flow_dpi_is(f, "Telnet"))
         return true;
     if (telnet_head(f->head[DIR_TO_CLIENT], f->head_len[DIR_TO_CLIENT]) ||
         telnet_head(f->head[DIR_TO_SERVER], f->head_len[DIR_TO_SERVER]))

@@ -155,8 +155,7 @@ static bool xmpp_wants(const struct flow_view *f)
 {
     if (f->transport != 6)
         return false;
-    if (f->by_dpi && f->protocol != NULL &&
-        (strcmp(f->protocol, "Jabber") == 0 || strcmp(f->protocol, "XMPP") == 0))
+    if (flow_dpi_is(f, "Jabber") || flow_dpi_is(f, "XMPP"))
         return true;
     const uint8_t *h = f->head[DIR_TO_SERVER];
     size_t n = f->head_len[DIR_TO_SERVER];
