@@ -1456,18 +1456,19 @@ static size_t mysql_frame(struct det_ctx *ctx, struct mysql_state *st, enum dir 
 }
 
 /*
- * The bulk of a session: the rows of a text result set, many to a segment.
- * Takes whole row packets as mysql_frame() and mysql_response() would,
- * without their general steps, and stops at anything else (the end of the
- * result set, an error, an empty packet, a packet cut or still arriving)
- * for them to handle.  Returns the bytes consumed.
+ * The bulk of a session: the column definitions and rows of a text result
+ * set, many to a segment.  Takes whole packets of both as mysql_frame() and
+ * mysql_response() would, without their general steps, and stops at
+ * anything else (the EOF after the definitions, the end of the result set,
+ * an error, an empty packet, a packet cut or still arriving) for them to
+ * handle.  Returns the bytes consumed.
  */
 static size_t mysql_rows(struct det_ctx *ctx, struct mysql_state *st, const uint8_t *p, size_t n)
 {
     const struct mysql_framer *fr = &st->fr[DIR_TO_CLIENT];
     size_t off = 0;
-    if (st->phase != PH_COMMAND || st->resp != R_ROWS || st->compress_on || st->binary ||
-        fr->skip != 0 || fr->cont)
+    if (st->phase != PH_COMMAND || (st->resp != R_ROWS && st->resp != R_COLDEFS) ||
+        st->compress_on || st->binary || fr->skip != 0 || fr->cont)
         return 0;
     struct secrets_again again;
     mysql_rows_again(&again, ctx);
@@ -1477,7 +1478,16 @@ static size_t mysql_rows(struct det_ctx *ctx, struct mysql_state *st, const uint
         if (len == 0 || 4 + len > MYSQL_PEEK_MAX || 4 + len > n - off ||
             q[4] == 0xfe || q[4] == 0xff)
             break;
-        mysql_text_row(ctx, st, &again, q + 4, len);
+        if (st->resp == R_COLDEFS) {
+            /* a definition: only counted, as mysql_response() does */
+            if (--st->left == 0)
+                st->resp = st->caps_known && (st->server_caps & st->client_caps &
+                                              CLIENT_DEPRECATE_EOF) ? R_ROWS : R_COLS_EOF;
+        } else if (st->resp == R_ROWS) {
+            mysql_text_row(ctx, st, &again, q + 4, len);
+        } else {
+            break;      /* the EOF that ends the definitions comes next */
+        }
         off += 4 + len;
     }
     secrets_again_end(&again);
