@@ -1455,6 +1455,50 @@ static size_t mysql_frame(struct det_ctx *ctx, struct mysql_state *st, enum dir 
     return want;
 }
 
+/* The payload length of the whole packet at q (n bytes there) when the
+ * rows' loop takes it: 0 for anything it leaves to mysql_frame(). */
+static size_t mysql_row_packet(const uint8_t *q, size_t n)
+{
+    if (n < 5)
+        return 0;
+    size_t len = (size_t)q[0] | (size_t)q[1] << 8 | (size_t)q[2] << 16;
+    if (len == 0 || 4 + len > MYSQL_PEEK_MAX || 4 + len > n || q[4] == 0xfe || q[4] == 0xff)
+        return 0;
+    return len;
+}
+
+/* Closes the rows' memo lookups; returns the bytes taken. */
+static size_t mysql_rows_done(struct secrets_again *again, size_t off)
+{
+    secrets_again_end(again);
+    return off;
+}
+
+/* The whole rows at the start of p..n, when two or more, looked up as one
+ * run (secrets_again_run()): *end is the run's length (0: none).  True
+ * when the run was met before and its rows are stated and counted. */
+static bool mysql_rows_run(struct det_ctx *ctx, struct mysql_state *st,
+                           struct secrets_again *again, const uint8_t *p, size_t n,
+                           size_t *end)
+{
+    size_t len;
+    uint32_t rows = 0;
+    *end = 0;
+    while ((len = mysql_row_packet(p + *end, n - *end)) > 0) {
+        *end += 4 + len;
+        rows++;
+    }
+    if (rows < 2) {
+        *end = 0;
+        return false;
+    }
+    if (!secrets_again_run(again, p, *end))
+        return false;
+    mysql_row_counted(ctx, st);
+    st->rows += rows - 1;
+    return true;
+}
+
 /*
  * The bulk of a session: the column definitions and rows of a text result
  * set, many to a segment.  Takes whole packets of both as mysql_frame() and
@@ -1472,11 +1516,13 @@ static size_t mysql_rows(struct det_ctx *ctx, struct mysql_state *st, const uint
         return 0;
     struct secrets_again again;
     mysql_rows_again(&again, ctx);
+    size_t run = 0;
+    if (st->resp == R_ROWS && mysql_rows_run(ctx, st, &again, p, n, &run))
+        return mysql_rows_done(&again, run);
     while (n - off >= 5) {
         const uint8_t *q = p + off;
-        size_t len = (size_t)q[0] | (size_t)q[1] << 8 | (size_t)q[2] << 16;
-        if (len == 0 || 4 + len > MYSQL_PEEK_MAX || 4 + len > n - off ||
-            q[4] == 0xfe || q[4] == 0xff)
+        size_t len = mysql_row_packet(q, n - off);
+        if (len == 0)
             break;
         if (st->resp == R_COLDEFS) {
             /* a definition: only counted, as mysql_response() does */
@@ -1489,9 +1535,10 @@ static size_t mysql_rows(struct det_ctx *ctx, struct mysql_state *st, const uint
             break;      /* the EOF that ends the definitions comes next */
         }
         off += 4 + len;
+        if (off == run)
+            secrets_again_run_end(&again, off);
     }
-    secrets_again_end(&again);
-    return off;
+    return mysql_rows_done(&again, off);
 }
 
 /* ------------------------------------------------------------------ compression */

@@ -1113,6 +1113,25 @@ static uint32_t sc_owners_gen[SC_OWNERS];   /* 0: empty */
 static uint32_t sc_owners_last;             /* the last generation handed out */
 static uint32_t sc_memo_clears;             /* how often generations started afresh */
 
+/* The memo of runs (see secrets_again_run()). */
+#define SC_RUN_SETS     32u         /* power of two; two entries each */
+#define SC_RUN_LEN      4096u       /* longest run remembered */
+#define SC_RUN_HITS     128u        /* most matches per run remembered */
+
+struct sc_run {
+    uint64_t key;               /* 0: empty */
+    uint16_t n, nhits;
+    uint8_t ns;
+    uint8_t owner;              /* where its facts were stated last, as for records */
+    uint32_t owner_gen;
+    struct sc_memo_hit hit[SC_RUN_HITS];
+    uint8_t bytes[SC_RUN_LEN];
+};
+
+static struct sc_run *sc_runs;      /* 2 * SC_RUN_SETS entries, on first use */
+static uint8_t sc_runs_old[SC_RUN_SETS];
+static uint64_t sc_run_hits, sc_run_misses;
+
 /* The place of p in tab (added when new), or -1 when tab is full. */
 static int sc_memo_name(const void **tab, unsigned *len, const void *p)
 {
@@ -1165,9 +1184,9 @@ static void sc_memo_clear(void);
 /* Marks e as stated by who: a slot of sc_owners that holds who, taken
  * over (with a new generation, so entries stamped before no longer match)
  * when it holds someone else. */
-static void sc_memo_stamp(struct sc_memo *e, const struct sc_who *w)
+static void sc_owner_stamp(uint8_t *owner, uint32_t *owner_gen, const struct sc_who *w)
 {
-    e->owner_gen = 0;
+    *owner_gen = 0;
     const struct flow_view *f = w->flow;
     if (f == NULL)
         return;
@@ -1183,7 +1202,7 @@ static void sc_memo_stamp(struct sc_memo *e, const struct sc_who *w)
     if (sc_owners_gen[s] == 0 || !sc_owner_is(o, w)) {
         if (sc_owners_last == UINT32_MAX) {
             sc_memo_clear();    /* generations would repeat: start afresh */
-            sc_memo_stamp(e, w);
+            sc_owner_stamp(owner, owner_gen, w);
             return;
         }
         o->epoch = findings_epoch();
@@ -1194,8 +1213,13 @@ static void sc_memo_stamp(struct sc_memo *e, const struct sc_who *w)
         memcpy(o->field, w->field, flen + 1);
         sc_owners_gen[s] = ++sc_owners_last;
     }
-    e->owner = (uint8_t)s;
-    e->owner_gen = sc_owners_gen[s];
+    *owner = (uint8_t)s;
+    *owner_gen = sc_owners_gen[s];
+}
+
+static void sc_memo_stamp(struct sc_memo *e, const struct sc_who *w)
+{
+    sc_owner_stamp(&e->owner, &e->owner_gen, w);
 }
 
 /* Forwards each match of a scan being remembered and records it in e.
@@ -1482,6 +1506,8 @@ static void sc_memo_clear(void)
 {
     if (sc_memo_keys != NULL)
         memset(sc_memo_keys, 0, 2 * SC_MEMO_SETS * sizeof *sc_memo_keys);
+    for (size_t i = 0; sc_runs != NULL && i < 2 * SC_RUN_SETS; i++)
+        sc_runs[i].key = 0;
     memset(sc_owners_gen, 0, sizeof sc_owners_gen);
     sc_owners_last = 0;
     sc_memo_clears++;
@@ -1493,10 +1519,13 @@ void secrets_memo_free(void)
     free(sc_memo);
     free(sc_memo_keys);
     free(sc_memo_old);
+    free(sc_runs);
     sc_memo = NULL;
     sc_memo_keys = NULL;
     sc_memo_old = NULL;
+    sc_runs = NULL;
     sc_memo_hits = sc_memo_misses = 0;
+    sc_run_hits = sc_run_misses = 0;
     sc_memo_clear();
     sc_memo_nrules = sc_memo_nkinds = sc_memo_nwheres = 0;
 }
@@ -1560,8 +1589,8 @@ void secrets_scan_values(struct det_ctx *ctx, enum dir d, const char *field,
 void secrets_again_init(struct secrets_again *a, struct det_ctx *ctx, enum dir d,
                         const char *field, secrets_where_fn where)
 {
-    *a = (struct secrets_again){ ctx, d, field != NULL ? field : "", sc_memo_ns(true, where),
-                                 0, sc_memo_clears, 0, { 0 }, { 0 } };
+    *a = (struct secrets_again){ .ctx = ctx, .d = d, .field = field != NULL ? field : "",
+                                 .ns = sc_memo_ns(true, where), .clears = sc_memo_clears };
 }
 
 void secrets_again_end(struct secrets_again *a)
@@ -1573,42 +1602,56 @@ void secrets_again_end(struct secrets_again *a)
 
 /* The turns secrets_scan_again() seldom takes, out of its way. */
 
-/* Whether a's flow, direction and field own e's owner slot (e's generation
- * being current), learnt for the next records. */
-static __attribute__((noinline)) bool sc_again_owner(const struct sc_memo *e,
+/* Whether a's flow, direction and field own the owner slot (its generation
+ * gen being current), learnt for the next records. */
+static __attribute__((noinline)) bool sc_again_owner(unsigned owner, uint32_t gen,
                                                     struct secrets_again *a)
 {
     struct sc_who who = { a->ctx->flow, a->d, a->field };
-    if (!sc_owner_is(&sc_owners[e->owner], &who))
+    if (!sc_owner_is(&sc_owners[owner], &who))
         return false;
-    a->owner_gen = e->owner_gen;
+    a->owner_gen = gen;
     a->clears = sc_memo_clears;
     return true;
 }
 
-/* States e's match i for the record at src in full. */
-static __attribute__((noinline)) void sc_again_state(const struct secrets_again *a,
-                                                    const struct sc_memo *e, unsigned i,
-                                                    const uint8_t *src)
+/* Whether the facts of an entry stamped (owner, gen) were stated last for
+ * a's flow, direction and field: generations are unique between clears,
+ * so a's, once learnt, stands for a. */
+SC_HOT static bool sc_again_same(unsigned owner, uint32_t gen, struct secrets_again *a)
 {
-    const struct sc_memo_hit *h = &e->hit[i];
+    return gen != 0 && sc_owners_gen[owner] == gen &&
+           ((gen == a->owner_gen && a->clears == sc_memo_clears) ||
+            sc_again_owner(owner, gen, a));
+}
+
+/* States match h for the record at src in full; own: the entry's bytes
+ * kept apart. */
+static __attribute__((noinline)) void sc_again_state(const struct secrets_again *a,
+                                                    const struct sc_memo_hit *h,
+                                                    const uint8_t *own, const uint8_t *src)
+{
     struct sc_emit em = { a->ctx, a->d, a->field };
     struct secrets_match m = { sc_memo_rules[h->rule], sc_memo_kinds[h->kind],
-                               h->own ? e->own[h->own - 1] : src + h->off, h->len, h->off };
+                               h->own ? own + (h->own - 1) * SC_MEMO_OWN : src + h->off,
+                               h->len, h->off };
     sc_emit(&em, &m);
 }
 
-/* Marks e as stated for a's flow, direction and field, and learns the
+/* Stamps (owner, gen) with a's flow, direction and field, and learns the
  * owner slot that stands for them. */
-static __attribute__((noinline)) void sc_again_stamp(struct sc_memo *e, struct secrets_again *a)
+static __attribute__((noinline)) void sc_again_stamp(uint8_t *owner, uint32_t *gen,
+                                                    struct secrets_again *a)
 {
     struct sc_who who = { a->ctx->flow, a->d, a->field };
-    sc_memo_stamp(e, &who);
-    if (e->owner_gen != 0) {
-        a->owner_gen = e->owner_gen;
+    sc_owner_stamp(owner, gen, &who);
+    if (*gen != 0) {
+        a->owner_gen = *gen;
         a->clears = sc_memo_clears;
     }
 }
+
+static void sc_run_add(struct secrets_again *a, const struct sc_memo *e, const uint8_t *src);
 
 /* sc_memo_replay() for a record of a: its facts stated to the same server,
  * field and direction last are counted (sc_again_count()), the rest stated
@@ -1620,18 +1663,120 @@ bool secrets_scan_again(struct secrets_again *a, const uint8_t *src, size_t n)
     uint64_t key;
     size_t set;
     struct sc_memo *e = sc_memo_get(src, n, a->ns, &key, &set);
-    if (e == NULL)
+    if (e == NULL) {
+        a->run = NULL;      /* a run is remembered when all its records were */
         return false;
-    /* generations are unique between clears: a's, once learnt, stands for a */
-    bool same = e->owner_gen != 0 && sc_owners_gen[e->owner] == e->owner_gen &&
-                ((e->owner_gen == a->owner_gen && a->clears == sc_memo_clears) ||
-                 sc_again_owner(e, a));
+    }
+    bool same = sc_again_same(e->owner, e->owner_gen, a);
     for (unsigned i = 0; i < e->nhits; i++)
         if (!same || !sc_again_count(a, e->hit[i].rule, sc_memo_rules[e->hit[i].rule]))
-            sc_again_state(a, e, i, src);
+            sc_again_state(a, &e->hit[i], &e->own[0][0], src);
     if (!same)
-        sc_again_stamp(e, a);
+        sc_again_stamp(&e->owner, &e->owner_gen, a);
+    if (a->run != NULL)
+        sc_run_add(a, e, src);
     return true;
+}
+
+/*
+ * Runs.  The rows of a result set come many to a segment, and a query run
+ * again returns the same bytes: a run of whole records met before byte for
+ * byte is stated from a memo of runs, in one lookup instead of one per
+ * record.  A run is remembered when every record in it was a memo hit (so
+ * from its second coming on): its matches are those entries' matches, at
+ * the records' offsets in the run, in their order.  Entries keep the run's
+ * bytes and are used only when they are equal, so, as with records, the
+ * result is what the lookups of its records would give.  Matches whose
+ * bytes are kept apart (a grouped card) keep a run from being remembered.
+ */
+
+/* Adds the matches of record entry e, at src in the run being recorded. */
+static void sc_run_add(struct secrets_again *a, const struct sc_memo *e, const uint8_t *src)
+{
+    struct sc_run *r = a->run_entry;
+    size_t off = (size_t)(src - a->run);
+    if (src < a->run || off + e->n > a->run_n || r->nhits + e->nhits > SC_RUN_HITS) {
+        a->run = NULL;
+        return;
+    }
+    for (unsigned i = 0; i < e->nhits; i++) {
+        struct sc_memo_hit h = e->hit[i];
+        if (h.own != 0) {
+            a->run = NULL;
+            return;
+        }
+        h.off = (uint16_t)(h.off + off);
+        r->hit[r->nhits++] = h;
+    }
+}
+
+bool secrets_again_run(struct secrets_again *a, const uint8_t *p, size_t n)
+{
+    a->run = NULL;
+    if (n == 0 || n > SC_RUN_LEN || a->ns == SC_NS_NONE || sc_memo == NULL)
+        return false;
+    if (sc_runs == NULL) {
+        sc_runs = aligned_alloc(64, 2 * SC_RUN_SETS * sizeof *sc_runs);
+        if (sc_runs == NULL)
+            return false;
+        for (size_t i = 0; i < 2 * SC_RUN_SETS; i++)
+            sc_runs[i].key = 0;
+    }
+    /* keyed by the length and the first and last bytes: the bytes are
+     * compared whole anyway, and hashing a run would cost a good part of
+     * what its lookup saves */
+    size_t k = n < 32 ? n : 32;
+    uint64_t key = (hash64(p, k, n) ^ (hash64(p + n - k, k, a->ns) * 0x9e3779b97f4a7c15ULL)) | 1;
+    size_t set = (size_t)(key >> 40) & (SC_RUN_SETS - 1);
+    unsigned way = sc_runs[2 * set + 1].key == key;
+    struct sc_run *r = &sc_runs[2 * set + way];
+    if (r->key == key && r->n == n && r->ns == a->ns && memcmp(r->bytes, p, n) == 0) {
+        sc_runs_old[set] = (uint8_t)!way;
+        sc_run_hits++;
+        bool same = sc_again_same(r->owner, r->owner_gen, a);
+        for (unsigned i = 0; i < r->nhits; i++)
+            if (!same || !sc_again_count(a, r->hit[i].rule, sc_memo_rules[r->hit[i].rule]))
+                sc_again_state(a, &r->hit[i], NULL, p);
+        if (!same)
+            sc_again_stamp(&r->owner, &r->owner_gen, a);
+        return true;
+    }
+    sc_run_misses++;
+    way = sc_runs_old[set];
+    sc_runs_old[set] = (uint8_t)!way;
+    r = &sc_runs[2 * set + way];
+    r->key = 0;
+    r->nhits = 0;
+    a->run = p;
+    a->run_n = n;
+    a->run_entry = r;
+    a->run_key = key;
+    a->run_clears = sc_memo_clears;
+    return false;
+}
+
+void secrets_again_run_end(struct secrets_again *a, size_t done)
+{
+    struct sc_run *r = a->run_entry;
+    if (a->run == NULL || done != a->run_n || a->run_clears != sc_memo_clears) {
+        a->run = NULL;
+        return;
+    }
+    memcpy(r->bytes, a->run, a->run_n);
+    r->n = (uint16_t)a->run_n;
+    r->ns = (uint8_t)a->ns;
+    /* every fact of the run was stated for a just now, counted or in full */
+    struct sc_who who = { a->ctx->flow, a->d, a->field };
+    sc_owner_stamp(&r->owner, &r->owner_gen, &who);
+    if (a->run_clears == sc_memo_clears)
+        r->key = a->run_key;
+    a->run = NULL;
+}
+
+void secrets_run_stats(uint64_t *hits, uint64_t *misses)
+{
+    *hits = sc_run_hits;
+    *misses = sc_run_misses;
 }
 
 void secrets_scan_record(struct det_ctx *ctx, enum dir d, const char *field,

@@ -148,6 +148,11 @@ struct secrets_again {
     unsigned nrules;
     uint8_t rule[SECRETS_AGAIN_RULES];      /* repeated facts not counted yet: */
     uint32_t count[SECRETS_AGAIN_RULES];    /* the memo's rule, and how many */
+    const uint8_t *run;         /* the run being recorded (secrets_again_run()); NULL: none */
+    size_t run_n;
+    void *run_entry;
+    uint64_t run_key;
+    uint32_t run_clears;
 };
 void secrets_again_init(struct secrets_again *a, struct det_ctx *ctx, enum dir d,
                         const char *field, secrets_where_fn where);
@@ -156,6 +161,17 @@ void secrets_again_end(struct secrets_again *a);
  * states them as secrets_scan_values() did and returns true.  False: gather
  * the values and call secrets_scan_record(). */
 bool secrets_scan_again(struct secrets_again *a, const uint8_t *src, size_t n);
+/* A run: the n bytes at p, whole records one after another (the rows of a
+ * segment).  When the same bytes were met before as a run, states the
+ * matches of all its records as their secrets_scan_again() would and
+ * returns true.  Otherwise returns false and records: the caller looks
+ * its records up in order with secrets_scan_again(), then calls
+ * secrets_again_run_end() with the bytes it took, and the run is
+ * remembered if they were all memo hits. */
+bool secrets_again_run(struct secrets_again *a, const uint8_t *p, size_t n);
+void secrets_again_run_end(struct secrets_again *a, size_t done);
+/* Test support: lookups of runs that hit and missed since the memo was freed. */
+void secrets_run_stats(uint64_t *hits, uint64_t *misses);
 /* secrets_scan_values() of the values v gathered from the record src..n,
  * remembered under the record's bytes (records up to 240 bytes). */
 void secrets_scan_record(struct det_ctx *ctx, enum dir d, const char *field,
