@@ -267,15 +267,24 @@ static void mysql_text_put(char *buf, size_t cap, const uint8_t *v, size_t n)
     mysql_text_at(buf, cap, strnlen(buf, cap), v, n);
 }
 
-/* Appends " key=value" ("key=value" at the start) to a bounded C string. */
+/* Appends " key=value" ("key=value" at the start) to a bounded C string;
+ * key is printable. */
 static void mysql_text_add(char *buf, size_t cap, const char *key,
                            const uint8_t *v, size_t n)
 {
-    size_t len = strnlen(buf, cap);
-    if (len > 0)
-        len = mysql_text_at(buf, cap, len, (const uint8_t *)" ", 1);
-    len = mysql_text_at(buf, cap, len, (const uint8_t *)key, strlen(key));
-    len = mysql_text_at(buf, cap, len, (const uint8_t *)"=", 1);
+    size_t len = strnlen(buf, cap), kn = strlen(key);
+    if (len + kn + 2 >= cap) {  /* no room for the key: cut as the copy would */
+        if (len > 0)
+            len = mysql_text_at(buf, cap, len, (const uint8_t *)" ", 1);
+        len = mysql_text_at(buf, cap, len, (const uint8_t *)key, kn);
+        len = mysql_text_at(buf, cap, len, (const uint8_t *)"=", 1);
+    } else {
+        if (len > 0)
+            buf[len++] = ' ';
+        memcpy(buf + len, key, kn);
+        len += kn;
+        buf[len++] = '=';
+    }
     mysql_text_at(buf, cap, len, v, n);
 }
 
