@@ -89,6 +89,7 @@
  * the engine never holds more than this of ours (REASM_MAX_PENDING is 8x).
  */
 #define MYSQL_PEEK_MAX          (16u * 1024u)
+#define MYSQL_RUN_MIN           256u    /* shorter segments of rows are not looked up whole */
 /* Statement text handed to the reporter (it shows the shape, literals masked). */
 #define MYSQL_SQL_MAX           1024u
 /* Compressed protocol: the largest compressed packet we wait for whole, and
@@ -1483,31 +1484,6 @@ static size_t mysql_rows_done(struct secrets_again *again, size_t off)
     return off;
 }
 
-/* The whole rows at the start of p..n, when two or more, looked up as one
- * run (secrets_again_run()): *end is the run's length (0: none).  True
- * when the run was met before and its rows are stated and counted. */
-static bool mysql_rows_run(struct det_ctx *ctx, struct mysql_state *st,
-                           struct secrets_again *again, const uint8_t *p, size_t n,
-                           size_t *end)
-{
-    size_t len;
-    uint32_t rows = 0;
-    *end = 0;
-    while ((len = mysql_row_packet(p + *end, n - *end)) > 0) {
-        *end += 4 + len;
-        rows++;
-    }
-    if (rows < 2) {
-        *end = 0;
-        return false;
-    }
-    if (!secrets_again_run(again, p, *end))
-        return false;
-    mysql_row_counted(ctx, st);
-    st->rows += rows - 1;
-    return true;
-}
-
 /*
  * The bulk of a session: the column definitions and rows of a text result
  * set, many to a segment.  Takes whole packets of both as mysql_frame() and
@@ -1525,9 +1501,14 @@ static size_t mysql_rows(struct det_ctx *ctx, struct mysql_state *st, const uint
         return 0;
     struct secrets_again again;
     mysql_rows_again(&again, ctx);
-    size_t run = 0;
-    if (st->resp == R_ROWS && mysql_rows_run(ctx, st, &again, p, n, &run))
-        return mysql_rows_done(&again, run);
+    bool run = st->resp == R_ROWS && n >= MYSQL_RUN_MIN;
+    uint32_t rows = 0;
+    if (run && secrets_again_run(&again, p, n, &off, &rows)) {
+        /* the same bytes as before: the same rows, stated at once */
+        mysql_row_counted(ctx, st);
+        st->rows += rows - 1;
+        return mysql_rows_done(&again, off);
+    }
     while (n - off >= 5) {
         const uint8_t *q = p + off;
         size_t len = mysql_row_packet(q, n - off);
@@ -1540,13 +1521,14 @@ static size_t mysql_rows(struct det_ctx *ctx, struct mysql_state *st, const uint
                                               CLIENT_DEPRECATE_EOF) ? R_ROWS : R_COLS_EOF;
         } else if (st->resp == R_ROWS) {
             mysql_text_row(ctx, st, &again, q + 4, len);
+            rows++;
         } else {
             break;      /* the EOF that ends the definitions comes next */
         }
         off += 4 + len;
-        if (off == run)
-            secrets_again_run_end(&again, off);
     }
+    if (run)
+        secrets_again_run_end(&again, off, rows);
     return mysql_rows_done(&again, off);
 }
 

@@ -1120,7 +1120,10 @@ static uint32_t sc_memo_clears;             /* how often generations started afr
 
 struct sc_run {
     uint64_t key;               /* 0: empty */
-    uint16_t n, nhits;
+    uint16_t n;                 /* bytes given, from which the run starts */
+    uint16_t run_n;             /* the run's own bytes (the records taken) */
+    uint32_t nrec;              /* its records */
+    uint16_t nhits;
     uint8_t ns;
     uint8_t owner;              /* where its facts were stated last, as for records */
     uint32_t owner_gen;
@@ -1589,8 +1592,15 @@ void secrets_scan_values(struct det_ctx *ctx, enum dir d, const char *field,
 void secrets_again_init(struct secrets_again *a, struct det_ctx *ctx, enum dir d,
                         const char *field, secrets_where_fn where)
 {
-    *a = (struct secrets_again){ .ctx = ctx, .d = d, .field = field != NULL ? field : "",
-                                 .ns = sc_memo_ns(true, where), .clears = sc_memo_clears };
+    /* field by field: the rule and count arrays are filled as they grow */
+    a->ctx = ctx;
+    a->d = d;
+    a->field = field != NULL ? field : "";
+    a->ns = sc_memo_ns(true, where);
+    a->owner_gen = 0;
+    a->clears = sc_memo_clears;
+    a->nrules = 0;
+    a->run = NULL;
 }
 
 void secrets_again_end(struct secrets_again *a)
@@ -1682,12 +1692,14 @@ bool secrets_scan_again(struct secrets_again *a, const uint8_t *src, size_t n)
  * Runs.  The rows of a result set come many to a segment, and a query run
  * again returns the same bytes: a run of whole records met before byte for
  * byte is stated from a memo of runs, in one lookup instead of one per
- * record.  A run is remembered when every record in it was a memo hit (so
+ * record.  The lookup is by the bytes the caller has (a segment), which
+ * decide where its run of records ends, so the caller need not frame them
+ * first.  A run is remembered when every record in it was a memo hit (so
  * from its second coming on): its matches are those entries' matches, at
- * the records' offsets in the run, in their order.  Entries keep the run's
- * bytes and are used only when they are equal, so, as with records, the
- * result is what the lookups of its records would give.  Matches whose
- * bytes are kept apart (a grouped card) keep a run from being remembered.
+ * the records' offsets in the run, in their order.  Entries keep the bytes
+ * and are used only when they are equal, so, as with records, the result
+ * is what the lookups of its records would give.  Matches whose bytes are
+ * kept apart (a grouped card) keep a run from being remembered.
  */
 
 /* Adds the matches of record entry e, at src in the run being recorded. */
@@ -1710,7 +1722,8 @@ static void sc_run_add(struct secrets_again *a, const struct sc_memo *e, const u
     }
 }
 
-bool secrets_again_run(struct secrets_again *a, const uint8_t *p, size_t n)
+bool secrets_again_run(struct secrets_again *a, const uint8_t *p, size_t n, size_t *run_n,
+                       uint32_t *nrec)
 {
     a->run = NULL;
     if (n == 0 || n > SC_RUN_LEN || a->ns == SC_NS_NONE || sc_memo == NULL)
@@ -1739,6 +1752,8 @@ bool secrets_again_run(struct secrets_again *a, const uint8_t *p, size_t n)
                 sc_again_state(a, &r->hit[i], NULL, p);
         if (!same)
             sc_again_stamp(&r->owner, &r->owner_gen, a);
+        *run_n = r->run_n;
+        *nrec = r->nrec;
         return true;
     }
     sc_run_misses++;
@@ -1755,15 +1770,17 @@ bool secrets_again_run(struct secrets_again *a, const uint8_t *p, size_t n)
     return false;
 }
 
-void secrets_again_run_end(struct secrets_again *a, size_t done)
+void secrets_again_run_end(struct secrets_again *a, size_t done, uint32_t nrec)
 {
     struct sc_run *r = a->run_entry;
-    if (a->run == NULL || done != a->run_n || a->run_clears != sc_memo_clears) {
+    if (a->run == NULL || nrec < 2 || done > a->run_n || a->run_clears != sc_memo_clears) {
         a->run = NULL;
         return;
     }
     memcpy(r->bytes, a->run, a->run_n);
     r->n = (uint16_t)a->run_n;
+    r->run_n = (uint16_t)done;
+    r->nrec = nrec;
     r->ns = (uint8_t)a->ns;
     /* every fact of the run was stated for a just now, counted or in full */
     struct sc_who who = { a->ctx->flow, a->d, a->field };

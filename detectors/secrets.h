@@ -161,15 +161,18 @@ void secrets_again_end(struct secrets_again *a);
  * states them as secrets_scan_values() did and returns true.  False: gather
  * the values and call secrets_scan_record(). */
 bool secrets_scan_again(struct secrets_again *a, const uint8_t *src, size_t n);
-/* A run: the n bytes at p, whole records one after another (the rows of a
- * segment).  When the same bytes were met before as a run, states the
- * matches of all its records as their secrets_scan_again() would and
- * returns true.  Otherwise returns false and records: the caller looks
- * its records up in order with secrets_scan_again(), then calls
- * secrets_again_run_end() with the bytes it took, and the run is
- * remembered if they were all memo hits. */
-bool secrets_again_run(struct secrets_again *a, const uint8_t *p, size_t n);
-void secrets_again_run_end(struct secrets_again *a, size_t done);
+/* A run: the whole records one after another at the start of the n bytes
+ * at p (the rows of a segment), where the bytes alone decide where the run
+ * ends.  When the same n bytes were met before, states the matches of all
+ * the run's records as their secrets_scan_again() would, sets *run_n to
+ * the run's length and *nrec to its records, and returns true.  Otherwise
+ * returns false and records: the caller looks the run's records up in
+ * order with secrets_scan_again(), then calls secrets_again_run_end() with
+ * the bytes and records it took, and the run is remembered if they were
+ * all memo hits. */
+bool secrets_again_run(struct secrets_again *a, const uint8_t *p, size_t n, size_t *run_n,
+                       uint32_t *nrec);
+void secrets_again_run_end(struct secrets_again *a, size_t done, uint32_t nrec);
 /* Test support: lookups of runs that hit and missed since the memo was freed. */
 void secrets_run_stats(uint64_t *hits, uint64_t *misses);
 /* secrets_scan_values() of the values v gathered from the record src..n,

@@ -456,28 +456,39 @@ static bool finding_at(const char *rule, uint8_t last, struct finding_view *v)
  * runs (secrets_again_run()) as its rows would be: the same counts,
  * samples and distinct secrets as searching every row (conv_check()
  * compares the whole-segment replay with byte-chunked ones, where no run
- * forms).  The same run sent by another server is stated in full for it. */
+ * forms).  A run that differs from one remembered only in its middle
+ * (same length, same ends) is not taken for it.  The same run sent by
+ * another server is stated in full for it. */
 static void test_repeated_runs(void)
 {
     static const char row_a[] = "\x01" "7" "\x10" "5105105105105100" "\x0f" "bob@example.com"
                                 "\x18" "key=AKIAIOSFODNN7EXAMPLE";
     static const char row_b[] = "\x01" "8" "\x10" "4012888888881881" "\x0f" "eve@example.com"
                                 "\xfb";
-    static const char row_c[] = "\x01" "9" "\xfb" "\x0f" "amy@example.com" "\x02" "ok";
+    static const char row_b2[] = "\x01" "8" "\x10" "4111111111111111" "\x0f" "eva@example.com"
+                                 "\xfb";
+    /* a long note: the segment of rows is long enough to be looked up whole */
+    static const char row_c[] = "\x01" "9" "\xfb" "\x0f" "amy@example.com" "\xbb"
+        "note: the customer asked for a callback about the order; nothing else to record "
+        "here, and this text only pads the row so that the rows of the segment make a "
+        "run the memo of runs looks up.";
     struct conv c = { 0 };
     struct finding_view v;
     uint64_t hits0, misses0, hits1, misses1;
     conv_login(&c, P(greet_ssl), P(login_app));
     conv_pkt(&c, DIR_TO_CLIENT, 2, P(ok_pkt));
     c.glue = true;      /* each response in one segment */
-    for (int q = 0; q < 4; q++) {
+    for (int q = 0; q < 6; q++) {
         conv_pkt(&c, DIR_TO_SERVER, 0, P(query_card));
         conv_pkt(&c, DIR_TO_CLIENT, 1, P("\x04"));
         for (uint8_t k = 0; k < 4; k++)
             conv_pkt(&c, DIR_TO_CLIENT, (uint8_t)(2 + k), P(rs_coldef));
         conv_pkt(&c, DIR_TO_CLIENT, 6, P(rs_eof));
         conv_pkt(&c, DIR_TO_CLIENT, 7, P(row_a));
-        conv_pkt(&c, DIR_TO_CLIENT, 8, P(row_b));
+        if (q < 4)
+            conv_pkt(&c, DIR_TO_CLIENT, 8, P(row_b));
+        else
+            conv_pkt(&c, DIR_TO_CLIENT, 8, P(row_b2));      /* only the middle differs */
         conv_pkt(&c, DIR_TO_CLIENT, 9, P(row_c));
         conv_pkt(&c, DIR_TO_CLIENT, 10, P(rs_eof));
     }
@@ -488,16 +499,16 @@ static void test_repeated_runs(void)
     secrets_run_stats(&hits1, &misses1);
     CHECK(hits1 - hits0 >= 2);
     CHECK(finding_at("pii.card-number", 2, &v));
-    CHECK_EQ(v.occurrences, 8);
-    CHECK_EQ(v.distinct_secrets, 2);
-    CHECK_EQ(v.nsamples, 2);
-    CHECK(finding_at("pii.email", 2, &v));
     CHECK_EQ(v.occurrences, 12);
     CHECK_EQ(v.distinct_secrets, 3);
+    CHECK_EQ(v.nsamples, 3);
+    CHECK(finding_at("pii.email", 2, &v));
+    CHECK_EQ(v.occurrences, 18);
+    CHECK_EQ(v.distinct_secrets, 4);
     CHECK(finding_at("secret.api-key", 2, &v));
-    CHECK_EQ(v.occurrences, 4);
+    CHECK_EQ(v.occurrences, 6);
     CHECK(finding_at("mysql.cleartext-resultset", 2, &v));
-    CHECK_EQ(v.occurrences, 4);
+    CHECK_EQ(v.occurrences, 6);
 
     /* another server, its findings beside the first one's: the runs it
      * sends are remembered as stated to the first server, so they are
@@ -507,15 +518,15 @@ static void test_repeated_runs(void)
     secrets_run_stats(&hits0, &misses0);
     engine_run_detector(&detector_mysql, &other, c.steps, c.nsteps, 0);
     secrets_run_stats(&hits1, &misses1);
-    CHECK(hits1 - hits0 >= 3);
+    CHECK(hits1 - hits0 >= 2);
     CHECK(finding_at("pii.card-number", 3, &v));
-    CHECK_EQ(v.occurrences, 8);
-    CHECK_EQ(v.distinct_secrets, 2);
-    CHECK_EQ(v.nsamples, 2);
-    CHECK(finding_at("pii.email", 3, &v));
+    CHECK_EQ(v.occurrences, 12);
     CHECK_EQ(v.distinct_secrets, 3);
+    CHECK_EQ(v.nsamples, 3);
+    CHECK(finding_at("pii.email", 3, &v));
+    CHECK_EQ(v.distinct_secrets, 4);
     CHECK(finding_at("pii.card-number", 2, &v));
-    CHECK_EQ(v.occurrences, 8);
+    CHECK_EQ(v.occurrences, 12);
     findings_free();
     conv_free(&c);
 }
