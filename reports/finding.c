@@ -35,6 +35,14 @@ struct finding {
     uint64_t sample_keys[FINDING_MAX_SAMPLES];
     size_t nsamples;
     struct u64set secret_set;
+    /* the last short, non-secret sample key worked out, with what it was
+     * worked out of: a fact stated by every flow (a login, a session) is
+     * the same text again and again */
+    uint64_t last_key;
+    uint8_t last_kind;
+    uint8_t last_len;                   /* 0: none */
+    char last_field[32];
+    uint8_t last_value[64];
 };
 
 static struct finding **table;      /* open addressing on key */
@@ -44,6 +52,16 @@ static size_t nall;
 static uint64_t dropped;
 static bool show_secrets;
 static struct finding **sorted;
+
+/* The findings looked up last, by rule: a flow states its facts to one
+ * server, and the flows of a server come together. */
+#define FINDING_CACHE 16u
+static struct finding *finding_cache[FINDING_CACHE];
+
+static size_t finding_cache_slot(const struct rule *rule)
+{
+    return ((uintptr_t)rule >> 5) & (FINDING_CACHE - 1);
+}
 
 void finding_set_show_secrets(bool on)
 {
@@ -96,7 +114,21 @@ static bool table_grow(void)
     return true;
 }
 
+static struct finding *finding_lookup_new(const struct fact *f);
+
 static struct finding *finding_lookup(const struct fact *f)
+{
+    struct finding **c = &finding_cache[finding_cache_slot(f->rule)];
+    if (*c != NULL && (*c)->rule == f->rule && (*c)->transport == f->transport &&
+        (*c)->server_port == f->server_port && addr_equal(&(*c)->server, &f->server))
+        return *c;
+    struct finding *fd = finding_lookup_new(f);
+    if (fd != NULL)
+        *c = fd;
+    return fd;
+}
+
+static struct finding *finding_lookup_new(const struct fact *f)
 {
     uint64_t key = finding_key(f);
     if (table_cap > 0) {
@@ -154,10 +186,31 @@ static void finding_add_client(struct finding *fd, const struct ipaddr *c)
 }
 
 /* A cheap identity of a sample: its field and value. */
-static uint64_t sample_key(const struct fact *f)
+static uint64_t sample_key_of(const struct fact *f)
 {
     uint64_t h = hash64(f->value, f->value ? f->value_len : 0, f->kind);
     return f->field ? hash64(f->field, strlen(f->field), h) : h;
+}
+
+/* sample_key_of(), remembered for the last short text fd met. */
+static uint64_t sample_key(struct finding *fd, const struct fact *f)
+{
+    size_t n = f->value != NULL ? f->value_len : 0;
+    const char *field = f->field;
+    if (f->kind == EV_SECRET || field == NULL || n >= sizeof fd->last_value ||
+        strlen(field) >= sizeof fd->last_field)
+        return sample_key_of(f);
+    if (fd->last_len == n + 1 && fd->last_kind == (uint8_t)f->kind &&
+        (n == 0 || memcmp(fd->last_value, f->value, n) == 0) &&
+        strcmp(fd->last_field, field) == 0)
+        return fd->last_key;
+    fd->last_key = sample_key_of(f);
+    fd->last_kind = (uint8_t)f->kind;
+    fd->last_len = (uint8_t)(n + 1);
+    if (n > 0)
+        memcpy(fd->last_value, f->value, n);
+    strcpy(fd->last_field, field);
+    return fd->last_key;
 }
 
 /* Counts the secret and keeps the sample unless one with the same field
@@ -169,7 +222,7 @@ static void finding_add_sample(struct finding *fd, const struct fact *f)
         u64set_add(&fd->secret_set, hash64(f->value, f->value_len, 0x5ec));
     if (fd->nsamples >= FINDING_MAX_SAMPLES)
         return;
-    uint64_t key = sample_key(f);
+    uint64_t key = sample_key(fd, f);
     for (size_t i = 0; i < fd->nsamples; i++)
         if (fd->sample_keys[i] == key)
             return;
@@ -323,6 +376,7 @@ void findings_free(void)
     free(all);
     free(table);
     free(sorted);
+    memset(finding_cache, 0, sizeof finding_cache);
     all = NULL;
     table = NULL;
     sorted = NULL;

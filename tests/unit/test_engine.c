@@ -916,6 +916,130 @@ static void test_findings(void)
     cleanup();
 }
 
+/* finding_add() directly: findings of one rule for servers and ports that
+ * alternate stay apart (the last looked up per rule is kept at hand), and
+ * samples are told apart by field, value and kind, whatever was worked out
+ * for the fact before. */
+static struct fact fact_of(const struct rule *r, uint8_t server, uint16_t port, uint8_t tr,
+                           const char *field, const char *value, enum ev_kind kind)
+{
+    struct fact f = { 0 };
+    f.rule = r;
+    f.protocol = "Test";
+    f.transport = tr;
+    f.server.family = f.client.family = 4;
+    f.server.b[0] = f.client.b[0] = 10;
+    f.server.b[3] = server;
+    f.client.b[3] = 1;
+    f.server_port = port;
+    f.pkt_no = 1;
+    f.ts_ns = 1;
+    f.field = field;
+    f.value = (const uint8_t *)value;
+    f.value_len = value != NULL ? strlen(value) : 0;
+    f.kind = kind;
+    return f;
+}
+
+static void test_finding_add_direct(void)
+{
+    static const struct rule rule_other = {
+        "test.other", SEV_LOW, "Another fact", "None.", COMPLIANCE_CREDENTIALS
+    };
+    findings_free();
+    struct fact f;
+    for (int i = 0; i < 5; i++) {
+        f = fact_of(&rule_pw, 2, 3306, 6, "login", "user=a", EV_TEXT);
+        finding_add(&f);
+        f = fact_of(&rule_pw, 3, 3306, 6, "login", "user=a", EV_TEXT);
+        finding_add(&f);
+        f = fact_of(&rule_other, 2, 3306, 6, "login", "user=a", EV_TEXT);
+        finding_add(&f);
+    }
+    /* right after the same server's finding on 3306/tcp */
+    f = fact_of(&rule_pw, 2, 3306, 6, "login", "user=a", EV_TEXT);
+    finding_add(&f);
+    f = fact_of(&rule_pw, 2, 3307, 6, "login", "user=a", EV_TEXT);
+    finding_add(&f);
+    f = fact_of(&rule_pw, 2, 3306, 6, "login", "user=a", EV_TEXT);
+    finding_add(&f);
+    f = fact_of(&rule_pw, 2, 3306, 17, "login", "user=a", EV_TEXT);
+    finding_add(&f);
+    size_t n;
+    struct finding *const *all = findings_sorted(&n);
+    CHECK_EQ(n, 5);
+    unsigned seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct finding_view v;
+        finding_view(all[i], &v);
+        CHECK_EQ(v.nsamples, 1);
+        if (v.rule == &rule_other) {
+            CHECK_EQ(v.occurrences, 5);
+            seen |= 1;
+        } else if (v.server.b[3] == 3) {
+            CHECK_EQ(v.occurrences, 5);
+            seen |= 2;
+        } else if (v.server_port == 3307 || v.transport == 17) {
+            CHECK_EQ(v.occurrences, 1);
+            seen |= v.transport == 17 ? 4 : 8;
+        } else {
+            CHECK_EQ(v.occurrences, 7);
+            seen |= 16;
+        }
+    }
+    CHECK_EQ(seen, 31);
+    findings_free();
+
+    /* samples: each new (field, value, kind) is one, a repeat is none */
+    static const struct { const char *field, *value; enum ev_kind kind; size_t nsamples; } seq[] = {
+        { "login", "user=a", EV_TEXT, 1 },
+        { "login", "user=a", EV_TEXT, 1 },
+        { "login", "user=b", EV_TEXT, 2 },
+        { "login", "user=b", EV_TEXT, 2 },
+        { "user", "user=b", EV_TEXT, 3 },
+        { "login", "user=a", EV_TEXT, 3 },
+    };
+    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+        f = fact_of(&rule_pw, 2, 3306, 6, seq[i].field, seq[i].value, seq[i].kind);
+        finding_add(&f);
+        all = findings_sorted(&n);
+        struct finding_view v;
+        finding_view(all[0], &v);
+        CHECK_EQ(v.nsamples, seq[i].nsamples);
+    }
+    findings_free();
+    static const struct { const char *field, *value; enum ev_kind kind; size_t nsamples; } seq2[] = {
+        { "q", "abc", EV_TEXT, 1 },
+        { "q", "abc", EV_SQL, 2 },             /* another kind */
+        { "q", "abc", EV_SQL, 2 },
+        { NULL, "", EV_NONE, 3 },             /* no field is not the empty field */
+    };
+    for (size_t i = 0; i < sizeof seq2 / sizeof seq2[0]; i++) {
+        f = fact_of(&rule_pw, 2, 3306, 6, seq2[i].field, seq2[i].value, seq2[i].kind);
+        finding_add(&f);
+        all = findings_sorted(&n);
+        struct finding_view v;
+        finding_view(all[0], &v);
+        CHECK_EQ(v.nsamples, seq2[i].nsamples);
+    }
+    findings_free();
+    static const struct { const char *field; enum ev_kind kind; size_t nsamples; } seq3[] = {
+        { "", EV_NONE, 1 },
+        { NULL, EV_NONE, 2 },
+        { "", EV_NONE, 2 },
+        { NULL, EV_NONE, 2 },
+    };
+    for (size_t i = 0; i < sizeof seq3 / sizeof seq3[0]; i++) {
+        f = fact_of(&rule_pw, 2, 3306, 6, seq3[i].field, NULL, seq3[i].kind);
+        finding_add(&f);
+        all = findings_sorted(&n);
+        struct finding_view v;
+        finding_view(all[0], &v);
+        CHECK_EQ(v.nsamples, seq3[i].nsamples);
+    }
+    findings_free();
+}
+
 /* ------------------------------------------------------------------ accounting */
 
 /* Many held bytes at once (out of order in many flows), then the end:
@@ -960,6 +1084,7 @@ int main(void)
     RUN(test_tls_upgrade);
     RUN(test_udp);
     RUN(test_findings);
+    RUN(test_finding_add_direct);
     RUN(test_memory_returns);
     return unit_done("test_engine");
 }
