@@ -56,11 +56,12 @@ struct flow_view {
 };
 
 /* Whether nDPI identified the flow from its bytes as the protocol name
- * (the first letters are compared inline: wants() runs on every flow). */
+ * (the first two letters are compared inline: wants() runs on every flow,
+ * and "MySQL", "MongoDB" and "MsSQL-TDS" share the first). */
 static inline bool flow_dpi_is(const struct flow_view *f, const char *name)
 {
     return f->by_dpi && f->protocol != NULL && f->protocol[0] == name[0] &&
-           strcmp(f->protocol, name) == 0;
+           (name[0] == '\0' || f->protocol[1] == name[1]) && strcmp(f->protocol, name) == 0;
 }
 
 /* The detector's handle on one flow, valid during a callback. */
