@@ -1187,11 +1187,13 @@ static void mysql_row_counted(struct det_ctx *ctx, struct mysql_state *st)
 
 /* A whole text row: one met before (the same query run again) is stated
  * from the memo by its bytes, without gathering its values. */
-static void mysql_text_row(struct det_ctx *ctx, struct mysql_state *st,
+static bool mysql_text_row(struct det_ctx *ctx, struct mysql_state *st,
                            struct secrets_again *again, const uint8_t *p, size_t n)
 {
-    if (secrets_scan_again(again, p, n) || mysql_row_values(ctx, p, n, false) >= 0)
-        mysql_row_counted(ctx, st);
+    if (!secrets_scan_again(again, p, n) && mysql_row_values(ctx, p, n, false) < 0)
+        return false;   /* not a row after all */
+    mysql_row_counted(ctx, st);
+    return true;
 }
 
 /* The memo lookups of the rows of one segment. */
@@ -1526,8 +1528,7 @@ static size_t mysql_rows(struct det_ctx *ctx, struct mysql_state *st, const uint
                 st->resp = st->caps_known && (st->server_caps & st->client_caps &
                                               CLIENT_DEPRECATE_EOF) ? R_ROWS : R_COLS_EOF;
         } else if (st->resp == R_ROWS) {
-            mysql_text_row(ctx, st, &again, q + 4, len);
-            rows++;
+            rows += mysql_text_row(ctx, st, &again, q + 4, len);
         } else {
             break;      /* the EOF that ends the definitions comes next */
         }

@@ -1595,7 +1595,7 @@ void secrets_again_init(struct secrets_again *a, struct det_ctx *ctx, enum dir d
     /* field by field: the rule and count arrays are filled as they grow */
     a->ctx = ctx;
     a->d = d;
-    a->field = field != NULL ? field : "";
+    a->field = field;           /* NULL: "data" in evidence, "" as the memo's owner */
     a->ns = sc_memo_ns(true, where);
     a->owner_gen = 0;
     a->clears = sc_memo_clears;
@@ -1617,7 +1617,7 @@ void secrets_again_end(struct secrets_again *a)
 static __attribute__((noinline)) bool sc_again_owner(unsigned owner, uint32_t gen,
                                                     struct secrets_again *a)
 {
-    struct sc_who who = { a->ctx->flow, a->d, a->field };
+    struct sc_who who = { a->ctx->flow, a->d, a->field != NULL ? a->field : "" };
     if (!sc_owner_is(&sc_owners[owner], &who))
         return false;
     a->owner_gen = gen;
@@ -1653,7 +1653,7 @@ static __attribute__((noinline)) void sc_again_state(const struct secrets_again 
 static __attribute__((noinline)) void sc_again_stamp(uint8_t *owner, uint32_t *gen,
                                                     struct secrets_again *a)
 {
-    struct sc_who who = { a->ctx->flow, a->d, a->field };
+    struct sc_who who = { a->ctx->flow, a->d, a->field != NULL ? a->field : "" };
     sc_owner_stamp(owner, gen, &who);
     if (*gen != 0) {
         a->owner_gen = *gen;
@@ -1668,8 +1668,10 @@ static void sc_run_add(struct secrets_again *a, const struct sc_memo *e, const u
  * in full. */
 bool secrets_scan_again(struct secrets_again *a, const uint8_t *src, size_t n)
 {
-    if (n - 1 >= SC_MEMO_LEN || a->ns == SC_NS_NONE || sc_memo == NULL)
-        return false;   /* n - 1 wraps when n is 0 */
+    if (n - 1 >= SC_MEMO_LEN || a->ns == SC_NS_NONE || sc_memo == NULL) {
+        a->run = NULL;  /* a record the memo cannot hold: no run holds it either */
+        return false;   /* (n - 1 wraps when n is 0) */
+    }
     uint64_t key;
     size_t set;
     struct sc_memo *e = sc_memo_get(src, n, a->ns, &key, &set);
@@ -1783,7 +1785,7 @@ void secrets_again_run_end(struct secrets_again *a, size_t done, uint32_t nrec)
     r->nrec = nrec;
     r->ns = (uint8_t)a->ns;
     /* every fact of the run was stated for a just now, counted or in full */
-    struct sc_who who = { a->ctx->flow, a->d, a->field };
+    struct sc_who who = { a->ctx->flow, a->d, a->field != NULL ? a->field : "" };
     sc_owner_stamp(&r->owner, &r->owner_gen, &who);
     if (a->run_clears == sc_memo_clears)
         r->key = a->run_key;

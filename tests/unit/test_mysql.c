@@ -531,6 +531,78 @@ static void test_repeated_runs(void)
     conv_free(&c);
 }
 
+/* A row longer than the memo holds (240 bytes) stops a segment from being
+ * remembered as a run: replayed, the run would leave out that row's facts.
+ * A segment of rows that are not text rows (a value runs past the packet)
+ * counts no row, the first time or later.  Found by a differential review
+ * of the memo of runs against the code before it. */
+static void test_long_rows_in_runs(void)
+{
+    uint8_t rowl[300];
+    size_t ln = 0;
+    rowl[ln++] = 0xfc;                      /* one value of 260 bytes */
+    rowl[ln++] = 4;
+    rowl[ln++] = 1;
+    memset(rowl + ln, 'a', 244);
+    rowl[ln + 244] = ' ';
+    ln += 245;
+    memcpy(rowl + ln, "bob@example.com", 15);
+    ln += 15;
+    struct conv c = { 0 };
+    struct finding_view v;
+    conv_login(&c, P(greet_ssl), P(login_app));
+    conv_pkt(&c, DIR_TO_CLIENT, 2, P(ok_pkt));
+    c.glue = true;
+    for (int q = 0; q < 3; q++) {
+        conv_pkt(&c, DIR_TO_SERVER, 0, P(query_card));
+        conv_pkt(&c, DIR_TO_CLIENT, 1, P(rs_count));
+        conv_pkt(&c, DIR_TO_CLIENT, 2, P(rs_coldef));
+        conv_pkt(&c, DIR_TO_CLIENT, 3, P(rs_eof));
+        conv_pkt(&c, DIR_TO_CLIENT, 4, P(rs_row));
+        conv_pkt(&c, DIR_TO_CLIENT, 5, rowl, ln);
+        conv_pkt(&c, DIR_TO_CLIENT, 6, P(rs_eof));
+    }
+    conv_seal(&c);
+    secrets_memo_free();
+    conv_check(&c, NULL, 0);
+    struct flow_view other = mysql_view();
+    other.server.b[3] = 3;
+    engine_run_detector(&detector_mysql, &other, c.steps, c.nsteps, 0);
+    for (uint8_t server = 2; server <= 3; server++) {
+        CHECK(finding_at("pii.email", server, &v));
+        CHECK_EQ(v.occurrences, 3);
+        CHECK(finding_at("pii.card-number", server, &v));
+        CHECK_EQ(v.occurrences, 3);
+        CHECK(finding_at("mysql.cleartext-resultset", server, &v));
+        CHECK_EQ(v.occurrences, 3);
+    }
+    findings_free();
+    conv_free(&c);
+
+    /* the first value claims 600 bytes: no text row */
+    rowl[1] = 0x58;
+    rowl[2] = 0x02;
+    conv_login(&c, P(greet_ssl), P(login_app));
+    conv_pkt(&c, DIR_TO_CLIENT, 2, P(ok_pkt));
+    c.glue = true;
+    for (int q = 0; q < 3; q++) {
+        conv_pkt(&c, DIR_TO_SERVER, 0, P(query_card));
+        conv_pkt(&c, DIR_TO_CLIENT, 1, P(rs_count));
+        conv_pkt(&c, DIR_TO_CLIENT, 2, P(rs_coldef));
+        conv_pkt(&c, DIR_TO_CLIENT, 3, P(rs_eof));
+        conv_pkt(&c, DIR_TO_CLIENT, 4, rowl, ln);
+        conv_pkt(&c, DIR_TO_CLIENT, 5, rowl, ln);
+        conv_pkt(&c, DIR_TO_CLIENT, 6, P(rs_eof));
+    }
+    conv_seal(&c);
+    conv_check(&c, NULL, 0);
+    engine_run_detector(&detector_mysql, &other, c.steps, c.nsteps, 0);
+    CHECK(!finding_at("mysql.cleartext-resultset", 2, &v));
+    CHECK(!finding_at("mysql.cleartext-resultset", 3, &v));
+    findings_free();
+    conv_free(&c);
+}
+
 /* An empty packet where a row should be is not a row, whether it comes
  * with the rows in one segment or on its own. */
 static void test_empty_row_packet(void)
@@ -1160,6 +1232,7 @@ int main(void)
     RUN(test_login_unprintable);
     RUN(test_repeated_wide_rows);
     RUN(test_repeated_runs);
+    RUN(test_long_rows_in_runs);
     RUN(test_empty_row_packet);
     RUN(test_ssl_request);
     RUN(test_clear_password_switch);
