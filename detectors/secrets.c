@@ -1132,6 +1132,7 @@ struct sc_run {
 };
 
 static struct sc_run *sc_runs;      /* 2 * SC_RUN_SETS entries, on first use */
+static uint64_t sc_runs_seen[256];  /* keys of runs met once, direct-mapped */
 static uint8_t sc_runs_old[SC_RUN_SETS];
 static uint64_t sc_run_hits, sc_run_misses;
 
@@ -1527,6 +1528,7 @@ void secrets_memo_free(void)
     sc_memo_keys = NULL;
     sc_memo_old = NULL;
     sc_runs = NULL;
+    memset(sc_runs_seen, 0, sizeof sc_runs_seen);
     sc_memo_hits = sc_memo_misses = 0;
     sc_run_hits = sc_run_misses = 0;
     sc_memo_clear();
@@ -1759,6 +1761,13 @@ bool secrets_again_run(struct secrets_again *a, const uint8_t *p, size_t n, size
         return true;
     }
     sc_run_misses++;
+    /* a run is recorded the second time it comes: most never come again,
+     * and recording them would push out the ones that do */
+    uint64_t *seen = &sc_runs_seen[(key >> 20) & 255];
+    if (*seen != key) {
+        *seen = key;
+        return false;
+    }
     way = sc_runs_old[set];
     sc_runs_old[set] = (uint8_t)!way;
     r = &sc_runs[2 * set + way];
