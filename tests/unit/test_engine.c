@@ -941,30 +941,49 @@ static struct fact fact_of(const struct rule *r, uint8_t server, uint16_t port, 
     return f;
 }
 
+static void add_fact(const struct rule *r, uint8_t server, uint16_t port, uint8_t tr,
+                     const char *field, const char *value, enum ev_kind kind)
+{
+    struct fact f = fact_of(r, server, port, tr, field, value, kind);
+    finding_add(&f);
+}
+
+/* Facts of one finding, each followed by the samples it must hold then. */
+struct sample_step {
+    const char *field, *value;
+    enum ev_kind kind;
+    size_t nsamples;
+};
+
+static void check_samples(const struct sample_step *steps, size_t nsteps)
+{
+    for (size_t i = 0; i < nsteps; i++) {
+        add_fact(&rule_pw, 2, 3306, 6, steps[i].field, steps[i].value, steps[i].kind);
+        size_t n;
+        struct finding *const *all = findings_sorted(&n);
+        struct finding_view v;
+        finding_view(all[0], &v);
+        CHECK_EQ(v.nsamples, steps[i].nsamples);
+    }
+    findings_free();
+}
+
 static void test_finding_add_direct(void)
 {
     static const struct rule rule_other = {
         "test.other", SEV_LOW, "Another fact", "None.", COMPLIANCE_CREDENTIALS
     };
     findings_free();
-    struct fact f;
     for (int i = 0; i < 5; i++) {
-        f = fact_of(&rule_pw, 2, 3306, 6, "login", "user=a", EV_TEXT);
-        finding_add(&f);
-        f = fact_of(&rule_pw, 3, 3306, 6, "login", "user=a", EV_TEXT);
-        finding_add(&f);
-        f = fact_of(&rule_other, 2, 3306, 6, "login", "user=a", EV_TEXT);
-        finding_add(&f);
+        add_fact(&rule_pw, 2, 3306, 6, "login", "user=a", EV_TEXT);
+        add_fact(&rule_pw, 3, 3306, 6, "login", "user=a", EV_TEXT);
+        add_fact(&rule_other, 2, 3306, 6, "login", "user=a", EV_TEXT);
     }
     /* right after the same server's finding on 3306/tcp */
-    f = fact_of(&rule_pw, 2, 3306, 6, "login", "user=a", EV_TEXT);
-    finding_add(&f);
-    f = fact_of(&rule_pw, 2, 3307, 6, "login", "user=a", EV_TEXT);
-    finding_add(&f);
-    f = fact_of(&rule_pw, 2, 3306, 6, "login", "user=a", EV_TEXT);
-    finding_add(&f);
-    f = fact_of(&rule_pw, 2, 3306, 17, "login", "user=a", EV_TEXT);
-    finding_add(&f);
+    add_fact(&rule_pw, 2, 3306, 6, "login", "user=a", EV_TEXT);
+    add_fact(&rule_pw, 2, 3307, 6, "login", "user=a", EV_TEXT);
+    add_fact(&rule_pw, 2, 3306, 6, "login", "user=a", EV_TEXT);
+    add_fact(&rule_pw, 2, 3306, 17, "login", "user=a", EV_TEXT);
     size_t n;
     struct finding *const *all = findings_sorted(&n);
     CHECK_EQ(n, 5);
@@ -991,7 +1010,7 @@ static void test_finding_add_direct(void)
     findings_free();
 
     /* samples: each new (field, value, kind) is one, a repeat is none */
-    static const struct { const char *field, *value; enum ev_kind kind; size_t nsamples; } seq[] = {
+    static const struct sample_step texts[] = {
         { "login", "user=a", EV_TEXT, 1 },
         { "login", "user=a", EV_TEXT, 1 },
         { "login", "user=b", EV_TEXT, 2 },
@@ -999,45 +1018,21 @@ static void test_finding_add_direct(void)
         { "user", "user=b", EV_TEXT, 3 },
         { "login", "user=a", EV_TEXT, 3 },
     };
-    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
-        f = fact_of(&rule_pw, 2, 3306, 6, seq[i].field, seq[i].value, seq[i].kind);
-        finding_add(&f);
-        all = findings_sorted(&n);
-        struct finding_view v;
-        finding_view(all[0], &v);
-        CHECK_EQ(v.nsamples, seq[i].nsamples);
-    }
-    findings_free();
-    static const struct { const char *field, *value; enum ev_kind kind; size_t nsamples; } seq2[] = {
+    check_samples(texts, sizeof texts / sizeof texts[0]);
+    static const struct sample_step kinds[] = {
         { "q", "abc", EV_TEXT, 1 },
-        { "q", "abc", EV_SQL, 2 },             /* another kind */
+        { "q", "abc", EV_SQL, 2 },              /* another kind */
         { "q", "abc", EV_SQL, 2 },
-        { NULL, "", EV_NONE, 3 },             /* no field is not the empty field */
+        { NULL, "", EV_NONE, 3 },               /* no field is not the empty field */
     };
-    for (size_t i = 0; i < sizeof seq2 / sizeof seq2[0]; i++) {
-        f = fact_of(&rule_pw, 2, 3306, 6, seq2[i].field, seq2[i].value, seq2[i].kind);
-        finding_add(&f);
-        all = findings_sorted(&n);
-        struct finding_view v;
-        finding_view(all[0], &v);
-        CHECK_EQ(v.nsamples, seq2[i].nsamples);
-    }
-    findings_free();
-    static const struct { const char *field; enum ev_kind kind; size_t nsamples; } seq3[] = {
-        { "", EV_NONE, 1 },
-        { NULL, EV_NONE, 2 },
-        { "", EV_NONE, 2 },
-        { NULL, EV_NONE, 2 },
+    check_samples(kinds, sizeof kinds / sizeof kinds[0]);
+    static const struct sample_step fields[] = {
+        { "", NULL, EV_NONE, 1 },
+        { NULL, NULL, EV_NONE, 2 },
+        { "", NULL, EV_NONE, 2 },
+        { NULL, NULL, EV_NONE, 2 },
     };
-    for (size_t i = 0; i < sizeof seq3 / sizeof seq3[0]; i++) {
-        f = fact_of(&rule_pw, 2, 3306, 6, seq3[i].field, NULL, seq3[i].kind);
-        finding_add(&f);
-        all = findings_sorted(&n);
-        struct finding_view v;
-        finding_view(all[0], &v);
-        CHECK_EQ(v.nsamples, seq3[i].nsamples);
-    }
-    findings_free();
+    check_samples(fields, sizeof fields / sizeof fields[0]);
 }
 
 /* ------------------------------------------------------------------ accounting */

@@ -268,6 +268,28 @@ static void conv_login(struct conv *c, const uint8_t *greet, size_t gn, const ui
     conv_pkt(c, DIR_TO_SERVER, 1, login, ln);
 }
 
+/* A text row's payload, for conv_query_rows(). */
+struct row {
+    const uint8_t *p;
+    size_t n;
+};
+#define ROW(s) { (const uint8_t *)(s), sizeof(s) - 1 }
+
+/* query_card, then its text result set: the count of ncols columns, their
+ * definitions, EOF, the rows, EOF, numbered in order. */
+static void conv_query_rows(struct conv *c, uint8_t ncols, const struct row *rows, size_t nrows)
+{
+    uint8_t seq = 1;
+    conv_pkt(c, DIR_TO_SERVER, 0, P(query_card));
+    conv_pkt(c, DIR_TO_CLIENT, seq++, &ncols, 1);
+    for (uint8_t k = 0; k < ncols; k++)
+        conv_pkt(c, DIR_TO_CLIENT, seq++, P(rs_coldef));
+    conv_pkt(c, DIR_TO_CLIENT, seq++, P(rs_eof));
+    for (size_t i = 0; i < nrows; i++)
+        conv_pkt(c, DIR_TO_CLIENT, seq++, rows[i].p, rows[i].n);
+    conv_pkt(c, DIR_TO_CLIENT, seq, P(rs_eof));
+}
+
 /* ------------------------------------------------------------------ tests */
 
 static void test_plain_session(void)
@@ -352,16 +374,9 @@ static void test_repeated_rows(void)
     struct finding_view v;
     conv_login(&c, P(greet_ssl), P(login_app));
     conv_pkt(&c, DIR_TO_CLIENT, 2, P(ok_pkt));
-    for (int q = 0; q < 2; q++) {
-        conv_pkt(&c, DIR_TO_SERVER, 0, P(query_card));
-        conv_pkt(&c, DIR_TO_CLIENT, 1, P(rs_count));
-        conv_pkt(&c, DIR_TO_CLIENT, 2, P(rs_coldef));
-        conv_pkt(&c, DIR_TO_CLIENT, 3, P(rs_eof));
-        conv_pkt(&c, DIR_TO_CLIENT, 4, P(rs_row));
-        conv_pkt(&c, DIR_TO_CLIENT, 5, P(row_b));
-        conv_pkt(&c, DIR_TO_CLIENT, 6, P(rs_row));
-        conv_pkt(&c, DIR_TO_CLIENT, 7, P(rs_eof));
-    }
+    const struct row rows[] = { ROW(rs_row), ROW(row_b), ROW(rs_row) };
+    for (int q = 0; q < 2; q++)
+        conv_query_rows(&c, 1, rows, 3);
     conv_seal(&c);
     conv_check(&c, NULL, 0);
     CHECK(finding_of("pii.card-number", &v));
@@ -392,16 +407,9 @@ static void test_repeated_wide_rows(void)
     conv_login(&c, P(greet_ssl), P(login_app));
     conv_pkt(&c, DIR_TO_CLIENT, 2, P(ok_pkt));
     c.glue = true;      /* each response in one segment */
-    for (int q = 0; q < 3; q++) {
-        conv_pkt(&c, DIR_TO_SERVER, 0, P(query_card));
-        conv_pkt(&c, DIR_TO_CLIENT, 1, P("\x05"));
-        for (uint8_t k = 0; k < 5; k++)
-            conv_pkt(&c, DIR_TO_CLIENT, (uint8_t)(2 + k), P(rs_coldef));
-        conv_pkt(&c, DIR_TO_CLIENT, 7, P(rs_eof));
-        conv_pkt(&c, DIR_TO_CLIENT, 8, P(row_w));
-        conv_pkt(&c, DIR_TO_CLIENT, 9, P(row_v));
-        conv_pkt(&c, DIR_TO_CLIENT, 10, P(rs_eof));
-    }
+    const struct row rows[] = { ROW(row_w), ROW(row_v) };
+    for (int q = 0; q < 3; q++)
+        conv_query_rows(&c, 5, rows, 2);
     conv_seal(&c);
     /* conv_check replays the conversation several times over one memo (a
      * new epoch each time, so remembered rows are stated in full): searched
@@ -478,20 +486,10 @@ static void test_repeated_runs(void)
     conv_login(&c, P(greet_ssl), P(login_app));
     conv_pkt(&c, DIR_TO_CLIENT, 2, P(ok_pkt));
     c.glue = true;      /* each response in one segment */
-    for (int q = 0; q < 6; q++) {
-        conv_pkt(&c, DIR_TO_SERVER, 0, P(query_card));
-        conv_pkt(&c, DIR_TO_CLIENT, 1, P("\x04"));
-        for (uint8_t k = 0; k < 4; k++)
-            conv_pkt(&c, DIR_TO_CLIENT, (uint8_t)(2 + k), P(rs_coldef));
-        conv_pkt(&c, DIR_TO_CLIENT, 6, P(rs_eof));
-        conv_pkt(&c, DIR_TO_CLIENT, 7, P(row_a));
-        if (q < 4)
-            conv_pkt(&c, DIR_TO_CLIENT, 8, P(row_b));
-        else
-            conv_pkt(&c, DIR_TO_CLIENT, 8, P(row_b2));      /* only the middle differs */
-        conv_pkt(&c, DIR_TO_CLIENT, 9, P(row_c));
-        conv_pkt(&c, DIR_TO_CLIENT, 10, P(rs_eof));
-    }
+    const struct row rows[] = { ROW(row_a), ROW(row_b), ROW(row_c) };
+    const struct row rows2[] = { ROW(row_a), ROW(row_b2), ROW(row_c) };  /* only the middle differs */
+    for (int q = 0; q < 6; q++)
+        conv_query_rows(&c, 4, q < 4 ? rows : rows2, 3);
     conv_seal(&c);
     secrets_memo_free();
     secrets_run_stats(&hits0, &misses0);
@@ -553,15 +551,9 @@ static void test_long_rows_in_runs(void)
     conv_login(&c, P(greet_ssl), P(login_app));
     conv_pkt(&c, DIR_TO_CLIENT, 2, P(ok_pkt));
     c.glue = true;
-    for (int q = 0; q < 3; q++) {
-        conv_pkt(&c, DIR_TO_SERVER, 0, P(query_card));
-        conv_pkt(&c, DIR_TO_CLIENT, 1, P(rs_count));
-        conv_pkt(&c, DIR_TO_CLIENT, 2, P(rs_coldef));
-        conv_pkt(&c, DIR_TO_CLIENT, 3, P(rs_eof));
-        conv_pkt(&c, DIR_TO_CLIENT, 4, P(rs_row));
-        conv_pkt(&c, DIR_TO_CLIENT, 5, rowl, ln);
-        conv_pkt(&c, DIR_TO_CLIENT, 6, P(rs_eof));
-    }
+    const struct row rows[] = { ROW(rs_row), { rowl, ln } };
+    for (int q = 0; q < 3; q++)
+        conv_query_rows(&c, 1, rows, 2);
     conv_seal(&c);
     secrets_memo_free();
     conv_check(&c, NULL, 0);
@@ -585,15 +577,9 @@ static void test_long_rows_in_runs(void)
     conv_login(&c, P(greet_ssl), P(login_app));
     conv_pkt(&c, DIR_TO_CLIENT, 2, P(ok_pkt));
     c.glue = true;
-    for (int q = 0; q < 3; q++) {
-        conv_pkt(&c, DIR_TO_SERVER, 0, P(query_card));
-        conv_pkt(&c, DIR_TO_CLIENT, 1, P(rs_count));
-        conv_pkt(&c, DIR_TO_CLIENT, 2, P(rs_coldef));
-        conv_pkt(&c, DIR_TO_CLIENT, 3, P(rs_eof));
-        conv_pkt(&c, DIR_TO_CLIENT, 4, rowl, ln);
-        conv_pkt(&c, DIR_TO_CLIENT, 5, rowl, ln);
-        conv_pkt(&c, DIR_TO_CLIENT, 6, P(rs_eof));
-    }
+    const struct row bad[] = { { rowl, ln }, { rowl, ln } };
+    for (int q = 0; q < 3; q++)
+        conv_query_rows(&c, 1, bad, 2);
     conv_seal(&c);
     conv_check(&c, NULL, 0);
     engine_run_detector(&detector_mysql, &other, c.steps, c.nsteps, 0);
@@ -612,12 +598,8 @@ static void test_empty_row_packet(void)
     conv_login(&c, P(greet_ssl), P(login_app));
     conv_pkt(&c, DIR_TO_CLIENT, 2, P(ok_pkt));
     c.glue = true;
-    conv_pkt(&c, DIR_TO_SERVER, 0, P(query_card));
-    conv_pkt(&c, DIR_TO_CLIENT, 1, P(rs_count));
-    conv_pkt(&c, DIR_TO_CLIENT, 2, P(rs_coldef));
-    conv_pkt(&c, DIR_TO_CLIENT, 3, P(rs_eof));
-    conv_pkt(&c, DIR_TO_CLIENT, 4, (const uint8_t *)"", 0);
-    conv_pkt(&c, DIR_TO_CLIENT, 5, P(rs_eof));
+    const struct row empty[] = { { (const uint8_t *)"", 0 } };
+    conv_query_rows(&c, 1, empty, 1);
     conv_seal(&c);
     conv_check(&c, NULL, 0);
     CHECK(finding_of("mysql.cleartext-query", &v));

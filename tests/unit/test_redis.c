@@ -377,6 +377,13 @@ static void test_garbage(void)
 
 /* wants(): nDPI's verdict, a RESP command only Redis clients send, or an
  * inline command answered the way only Redis answers. */
+/* What wants() sees of direction d: the first n bytes of p. */
+static void set_head(struct flow_view *fv, int d, const char *p, size_t n)
+{
+    fv->head[d] = guarded_copy(p, n);
+    fv->head_len[d] = n;
+}
+
 static void test_wants(void)
 {
     struct flow_view fv = test_flow();
@@ -386,46 +393,33 @@ static void test_wants(void)
     CHECK(detector_redis.wants(&fv));
     fv.protocol = "Unknown";
     fv.by_dpi = false;
-    fv.head[C2S] = guarded_copy(get_session, sizeof get_session - 1);
-    fv.head_len[C2S] = sizeof get_session - 1;
+    set_head(&fv, C2S, get_session, sizeof get_session - 1);
     CHECK(detector_redis.wants(&fv));
-    fv.head[C2S] = guarded_copy(auth_pw, 8);        /* "*2\r\n$4\r\n": name not here yet */
-    fv.head_len[C2S] = 8;
+    set_head(&fv, C2S, auth_pw, 8);                 /* "*2\r\n$4\r\n": name not here yet */
     CHECK(!detector_redis.wants(&fv));
-    fv.head[C2S] = guarded_copy(unknown_cmd, sizeof unknown_cmd - 1);
-    fv.head_len[C2S] = sizeof unknown_cmd - 1;
+    set_head(&fv, C2S, unknown_cmd, sizeof unknown_cmd - 1);
     CHECK(!detector_redis.wants(&fv));
 
-    fv.head[C2S] = guarded_copy(inline_auth, sizeof inline_auth - 1);
-    fv.head_len[C2S] = sizeof inline_auth - 1;
+    set_head(&fv, C2S, inline_auth, sizeof inline_auth - 1);
     CHECK(!detector_redis.wants(&fv));              /* no reply seen */
-    fv.head[S2C] = guarded_copy(wrongpass, sizeof wrongpass - 1);
-    fv.head_len[S2C] = sizeof wrongpass - 1;
+    set_head(&fv, S2C, wrongpass, sizeof wrongpass - 1);
     CHECK(detector_redis.wants(&fv));
-    fv.head[S2C] = guarded_copy(ok, sizeof ok - 1);
-    fv.head_len[S2C] = sizeof ok - 1;
+    set_head(&fv, S2C, ok, sizeof ok - 1);
     CHECK(detector_redis.wants(&fv));
     static const char bulk[] = "$5\r\nhello\r\n", integer[] = ":42\r\n", text[] = "hello\r\n";
-    fv.head[S2C] = guarded_copy(bulk, sizeof bulk - 1);
-    fv.head_len[S2C] = sizeof bulk - 1;
+    set_head(&fv, S2C, bulk, sizeof bulk - 1);
     CHECK(detector_redis.wants(&fv));
-    fv.head[S2C] = guarded_copy(integer, sizeof integer - 1);
-    fv.head_len[S2C] = sizeof integer - 1;
+    set_head(&fv, S2C, integer, sizeof integer - 1);
     CHECK(detector_redis.wants(&fv));
-    fv.head[S2C] = guarded_copy(text, sizeof text - 1);
-    fv.head_len[S2C] = sizeof text - 1;
+    set_head(&fv, S2C, text, sizeof text - 1);
     CHECK(!detector_redis.wants(&fv));             /* not a reply */
 
-    fv.head[C2S] = guarded_copy(pop3_auth, sizeof pop3_auth - 1);
-    fv.head_len[C2S] = sizeof pop3_auth - 1;
-    fv.head[S2C] = guarded_copy(pop3_greeting, sizeof pop3_greeting - 1);
-    fv.head_len[S2C] = sizeof pop3_greeting - 1;
+    set_head(&fv, C2S, pop3_auth, sizeof pop3_auth - 1);
+    set_head(&fv, S2C, pop3_greeting, sizeof pop3_greeting - 1);
     CHECK(!detector_redis.wants(&fv));              /* POP3, not Redis */
 
-    fv.head[C2S] = guarded_copy(http, sizeof http - 1);
-    fv.head_len[C2S] = sizeof http - 1;
-    fv.head[S2C] = guarded_copy(ok, sizeof ok - 1);
-    fv.head_len[S2C] = sizeof ok - 1;
+    set_head(&fv, C2S, http, sizeof http - 1);
+    set_head(&fv, S2C, ok, sizeof ok - 1);
     CHECK(!detector_redis.wants(&fv));
     fv.protocol = "Redis";                          /* a port guess is not enough */
     CHECK(!detector_redis.wants(&fv));
