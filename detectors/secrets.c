@@ -1663,6 +1663,22 @@ static __attribute__((noinline)) void sc_again_stamp(uint8_t *owner, uint32_t *g
     }
 }
 
+/* The matches hit..nhits of a record or run at src, remembered stamped
+ * (owner, gen), stated for a: counted when stated last for a (see
+ * sc_again_count()), else in full, and then stamped for a.  own: the
+ * entry's bytes kept apart (NULL for runs, which keep none). */
+SC_HOT static void sc_again_replay(struct secrets_again *a, const struct sc_memo_hit *hit,
+                                   unsigned nhits, const uint8_t *own, uint8_t *owner,
+                                   uint32_t *gen, const uint8_t *src)
+{
+    bool same = sc_again_same(*owner, *gen, a);
+    for (unsigned i = 0; i < nhits; i++)
+        if (!same || !sc_again_count(a, hit[i].rule, sc_memo_rules[hit[i].rule]))
+            sc_again_state(a, &hit[i], own, src);
+    if (!same)
+        sc_again_stamp(owner, gen, a);
+}
+
 static void sc_run_add(struct secrets_again *a, const struct sc_memo *e, const uint8_t *src);
 
 /* sc_memo_replay() for a record of a: its facts stated to the same server,
@@ -1681,12 +1697,7 @@ bool secrets_scan_again(struct secrets_again *a, const uint8_t *src, size_t n)
         a->run = NULL;      /* a run is remembered when all its records were */
         return false;
     }
-    bool same = sc_again_same(e->owner, e->owner_gen, a);
-    for (unsigned i = 0; i < e->nhits; i++)
-        if (!same || !sc_again_count(a, e->hit[i].rule, sc_memo_rules[e->hit[i].rule]))
-            sc_again_state(a, &e->hit[i], &e->own[0][0], src);
-    if (!same)
-        sc_again_stamp(&e->owner, &e->owner_gen, a);
+    sc_again_replay(a, e->hit, e->nhits, &e->own[0][0], &e->owner, &e->owner_gen, src);
     if (a->run != NULL)
         sc_run_add(a, e, src);
     return true;
@@ -1732,13 +1743,8 @@ bool secrets_again_run(struct secrets_again *a, const uint8_t *p, size_t n, size
     a->run = NULL;
     if (n == 0 || n > SC_RUN_LEN || a->ns == SC_NS_NONE || sc_memo == NULL)
         return false;
-    if (sc_runs == NULL) {
-        sc_runs = aligned_alloc(64, 2 * SC_RUN_SETS * sizeof *sc_runs);
-        if (sc_runs == NULL)
-            return false;
-        for (size_t i = 0; i < 2 * SC_RUN_SETS; i++)
-            sc_runs[i].key = 0;
-    }
+    if (sc_runs == NULL && (sc_runs = calloc(2 * SC_RUN_SETS, sizeof *sc_runs)) == NULL)
+        return false;
     /* keyed by the length and the first and last bytes: the bytes are
      * compared whole anyway, and hashing a run would cost a good part of
      * what its lookup saves */
@@ -1750,12 +1756,7 @@ bool secrets_again_run(struct secrets_again *a, const uint8_t *p, size_t n, size
     if (r->key == key && r->n == n && r->ns == a->ns && memcmp(r->bytes, p, n) == 0) {
         sc_runs_old[set] = (uint8_t)!way;
         sc_run_hits++;
-        bool same = sc_again_same(r->owner, r->owner_gen, a);
-        for (unsigned i = 0; i < r->nhits; i++)
-            if (!same || !sc_again_count(a, r->hit[i].rule, sc_memo_rules[r->hit[i].rule]))
-                sc_again_state(a, &r->hit[i], NULL, p);
-        if (!same)
-            sc_again_stamp(&r->owner, &r->owner_gen, a);
+        sc_again_replay(a, r->hit, r->nhits, NULL, &r->owner, &r->owner_gen, p);
         *run_n = r->run_n;
         *nrec = r->nrec;
         return true;
@@ -1794,8 +1795,7 @@ void secrets_again_run_end(struct secrets_again *a, size_t done, uint32_t nrec)
     r->nrec = nrec;
     r->ns = (uint8_t)a->ns;
     /* every fact of the run was stated for a just now, counted or in full */
-    struct sc_who who = { a->ctx->flow, a->d, a->field != NULL ? a->field : "" };
-    sc_owner_stamp(&r->owner, &r->owner_gen, &who);
+    sc_again_stamp(&r->owner, &r->owner_gen, a);
     if (a->run_clears == sc_memo_clears)
         r->key = a->run_key;
     a->run = NULL;
