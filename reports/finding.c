@@ -88,9 +88,10 @@ static uint64_t finding_key(const struct fact *f)
     return hash64(buf, sizeof buf, 0);
 }
 
-static bool finding_matches(const struct finding *fd, const struct fact *f, uint64_t key)
+/* Whether fd is the finding of f's rule and server. */
+static bool finding_is(const struct finding *fd, const struct fact *f)
 {
-    return fd->key == key && fd->rule == f->rule && fd->transport == f->transport &&
+    return fd->rule == f->rule && fd->transport == f->transport &&
            fd->server_port == f->server_port && addr_equal(&fd->server, &f->server);
 }
 
@@ -114,27 +115,14 @@ static bool table_grow(void)
     return true;
 }
 
-static struct finding *finding_lookup_new(const struct fact *f);
-
-static struct finding *finding_lookup(const struct fact *f)
-{
-    struct finding **c = &finding_cache[finding_cache_slot(f->rule)];
-    if (*c != NULL && (*c)->rule == f->rule && (*c)->transport == f->transport &&
-        (*c)->server_port == f->server_port && addr_equal(&(*c)->server, &f->server))
-        return *c;
-    struct finding *fd = finding_lookup_new(f);
-    if (fd != NULL)
-        *c = fd;
-    return fd;
-}
-
-static struct finding *finding_lookup_new(const struct fact *f)
+/* The finding of f's rule and server from the table, made when new. */
+static struct finding *finding_lookup_table(const struct fact *f)
 {
     uint64_t key = finding_key(f);
     if (table_cap > 0) {
         size_t j = (size_t)key & (table_cap - 1);
         while (table[j] != NULL) {
-            if (finding_matches(table[j], f, key))
+            if (table[j]->key == key && finding_is(table[j], f))
                 return table[j];
             j = (j + 1) & (table_cap - 1);
         }
@@ -171,6 +159,17 @@ static struct finding *finding_lookup_new(const struct fact *f)
         j = (j + 1) & (table_cap - 1);
     table[j] = fd;
     all[nall++] = fd;
+    return fd;
+}
+
+static struct finding *finding_lookup(const struct fact *f)
+{
+    struct finding **c = &finding_cache[finding_cache_slot(f->rule)];
+    if (*c != NULL && finding_is(*c, f))
+        return *c;
+    struct finding *fd = finding_lookup_table(f);
+    if (fd != NULL)
+        *c = fd;
     return fd;
 }
 
